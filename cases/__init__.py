@@ -1,0 +1,1 @@
+"""Patients, cases, spinal lesions, the four NOMS sections and the case life cycle."""

@@ -1,0 +1,1 @@
+"""Board meetings, series, agendas, attendance, decisions and decision records."""

@@ -1,0 +1,138 @@
+"""Personas (house style 15): one user per role on one board, plus an outsider on another board."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Board, Discipline, User
+from tests.factories import BoardFactory, MembershipFactory, UserFactory
+from tumourboard.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Personas:
+    board: Board
+    other_board: Board
+    oncologist: User
+    surgeon: User
+    radiologist: User
+    pain: User
+    chair: User
+    coordinator: User
+    service: User
+    outsider: User
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    # Throttle counters live in the cache: no test may inherit another's.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process_unless_worker(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With a broker configured (CI), only tests marked `worker` send tasks to it; the rest run
+    tasks in-process so that a stray message never reaches a worker bound to the test database."""
+    eager = request.node.get_closest_marker("worker") is None or not os.environ.get("REDIS_URL")
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    board = BoardFactory(name="Spine MDT")
+    other = BoardFactory(name="Regional MDT")
+
+    def member(username: str, board: Board = board, **roles: object) -> User:
+        user = UserFactory(username=username, is_service_account=roles.pop("is_service_account", False))
+        MembershipFactory(user=user, board=board, **roles)
+        return user
+
+    return Personas(
+        board=board,
+        other_board=other,
+        oncologist=member("oncologist", discipline=Discipline.ONCOLOGIST),
+        surgeon=member("surgeon", discipline=Discipline.SURGEON),
+        radiologist=member("radiologist", discipline=Discipline.RADIOLOGIST),
+        pain=member("pain", discipline=Discipline.PAIN_SPECIALIST),
+        chair=member("chair", is_chair=True),
+        coordinator=member("coordinator", is_coordinator=True),
+        service=member("service", is_service_account=True),
+        outsider=member("outsider", board=other, discipline=Discipline.ONCOLOGIST),
+    )
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """An API client authenticated with the user's token (as REST clients do)."""
+
+    def make(user: User) -> APIClient:
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+def _database_url_for_worker() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "postgresql":
+        auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+        return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    if connection.vendor == "sqlite" and not connection.is_in_memory_db():
+        return f"sqlite:///{s['NAME']}"
+    pytest.fail("Worker tests need a database a second process can open (PostgreSQL or a SQLite file).")
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: None, django_db_blocker) -> Iterator[subprocess.Popen[bytes]]:  # type: ignore[no-untyped-def]
+    """A real Celery worker process, consuming from Redis and bound to the test database."""
+    with django_db_blocker.unblock():
+        database_url = _database_url_for_worker()
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "1"}
+    log = open(ROOT / "var" / "ci-worker.log", "ab") if (ROOT / "var").is_dir() else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "tumourboard", "worker", "--loglevel=INFO",
+         "--concurrency=1", "--hostname=pytest-worker@%h", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"Celery worker exited with {proc.returncode} during start-up")
+        if celery_app.control.ping(timeout=1.0):
+            break
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("Celery worker did not answer a ping within 60 s")
+    yield proc
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
