@@ -14,7 +14,17 @@ ECOG_VALUES: Final[tuple[int, ...]] = (0, 1, 2, 3, 4, 5)
 
 # spec 3.3: "ECOG from KPS" column.
 KPS_TO_ECOG: Final[dict[int, int]] = {
-    100: 0, 90: 0, 80: 1, 70: 1, 60: 2, 50: 2, 40: 3, 30: 3, 20: 4, 10: 4, 0: 5,
+    100: 0,
+    90: 0,
+    80: 1,
+    70: 1,
+    60: 2,
+    50: 2,
+    40: 3,
+    30: 3,
+    20: 4,
+    10: 4,
+    0: 5,
 }
 # spec 3.3: "ECOG to KPS (when only ECOG is recorded)". Lossy; flagged wherever used.
 ECOG_TO_KPS: Final[dict[int, int]] = {0: 90, 1: 80, 2: 60, 3: 40, 4: 20, 5: 0}

@@ -79,14 +79,10 @@ _ROWS: Final[tuple[PrimaryMapping, ...]] = (
     PrimaryMapping("osteosarcoma", "Osteosarcoma", 0, False, None, 1, 0, 0, 4, None, False, _RR),
     PrimaryMapping("myeloma", "Multiple myeloma", 2, True, None, 1, 1, 0, 9, None, True, _RS),
     PrimaryMapping("lymphoma", "Lymphoma", 2, True, None, 1, 1, 0, 9, None, True, _RS),
-    PrimaryMapping(
-        "germ_cell", "Germ cell", 2, True, None, 1, 0, 0, 4, None, False, _RS, germinoma_convention=True
-    ),
+    PrimaryMapping("germ_cell", "Germ cell", 2, True, None, 1, 0, 0, 4, None, False, _RS, germinoma_convention=True),
     PrimaryMapping("carcinoid", "Carcinoid", 5, False, None, 1, 0, 0, 4, None, False, _UC),
     PrimaryMapping("head_neck", "Head and neck", 2, True, None, 1, 0, 0, 4, None, False, _UC),
-    PrimaryMapping(
-        "unknown", "Unknown primary", 1, False, "rapid", 1, 0, 0, 4, None, True, _UC, unknown_not_lung=True
-    ),
+    PrimaryMapping("unknown", "Unknown primary", 1, False, "rapid", 1, 0, 0, 4, None, True, _UC, unknown_not_lung=True),
     PrimaryMapping("other", "Other", 2, True, None, 1, 0, 0, 4, None, False, _UC),
 )
 
