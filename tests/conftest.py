@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,12 @@ class Personas:
     coordinator: User
     service: User
     outsider: User
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    # Password hashing is deliberately slow; tests check behaviour, not the hash's cost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -136,3 +143,62 @@ def celery_worker(django_db_setup: None, django_db_blocker) -> Iterator[subproce
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def make_case(personas: Personas, django_capture_on_commit_callbacks):
+    """A referral registered through the service, as a coordinator would."""
+    from cases.services import case_create
+
+    counter = iter(range(1, 10_000))
+
+    def make(**overrides: object):
+        n = next(counter)
+        fields: dict[str, object] = {
+            "board": personas.board,
+            "created_by": personas.coordinator,
+            "patient": {"mrn": f"MRN-{n:04d}", "name": f"Patient {n}", "birth_date": date(1960, 1, n % 28 + 1), "sex": "female"},
+            "referral_reason": "Back pain, known cancer",
+            "referred_primary": "breast",
+            "goals": "Keep walking",
+        }
+        fields.update(overrides)
+        with django_capture_on_commit_callbacks(execute=True):
+            return case_create(**fields)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def section_api(client_for, django_capture_on_commit_callbacks):
+    """Read a section, then write it with the ETag just read (what a careful client does).
+
+    Writes run their on-commit callbacks (the enqueued tasks), as a committed request would.
+    """
+
+    class SectionApi:
+        def __init__(self, user: User, case_id: int) -> None:
+            self.client = client_for(user)
+            self.base = f"/api/v1/cases/{case_id}/sections/"
+
+        def get(self, discipline: str):
+            return self.client.get(f"{self.base}{discipline}/")
+
+        def patch(self, discipline: str, body: dict, etag: str | None = None):
+            etag = etag or self.get(discipline)["ETag"]
+            with django_capture_on_commit_callbacks(execute=True):
+                return self.client.patch(f"{self.base}{discipline}/", body, format="json", HTTP_IF_MATCH=etag)
+
+        def submit(self, discipline: str, etag: str | None = None):
+            etag = etag or self.get(discipline)["ETag"]
+            with django_capture_on_commit_callbacks(execute=True):
+                return self.client.post(f"{self.base}{discipline}/submit/", HTTP_IF_MATCH=etag)
+
+        def reopen(self, discipline: str, reason: str, etag: str | None = None):
+            etag = etag or self.get(discipline)["ETag"]
+            with django_capture_on_commit_callbacks(execute=True):
+                return self.client.post(
+                    f"{self.base}{discipline}/reopen/", {"reason": reason}, format="json", HTTP_IF_MATCH=etag
+                )
+
+    return SectionApi

@@ -144,6 +144,7 @@ REST_FRAMEWORK = {
         "user": os.environ.get("THROTTLE_USER", "2000/minute"),
     },
     "NON_FIELD_ERRORS_KEY": "non_field_errors",
+    "EXCEPTION_HANDLER": "common.exceptions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "tumourboard API",
@@ -152,6 +153,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for each shared vocabulary, wherever a field uses it.
+    "ENUM_NAME_OVERRIDES": {
+        "PrimaryEnum": "scoring.rules.primary.PRIMARY_CHOICES",
+        "UrgencyEnum": "cases.vocabulary.Urgency",
+        "CaseStatusEnum": "cases.vocabulary.CaseStatus",
+        "LevelEnum": "scoring.rules.sins.LEVELS",
+    },
 }
 
 # --- Celery (house style 7): late ack, prefetch 1, JSON only, explicit limits; the database is
@@ -176,7 +184,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Re-drive work the broker lost: the database records what must happen (house style 7).
+    "redrive-stale-scores": {"task": "scoring.redrive_stale_scores", "schedule": 60.0},
+}
+
+# Readiness gate: the whole-spine MRI must be at most this many days old when a case becomes ready.
+# A product setting for each board to choose; the clinical spec gives no number.
+READINESS_MRI_MAX_AGE_DAYS = env.env_int("READINESS_MRI_MAX_AGE_DAYS", default=30)
 
 # /healthz waits this long (seconds) for a worker to answer the ping task.
 HEALTHZ_WORKER_TIMEOUT = float(os.environ.get("HEALTHZ_WORKER_TIMEOUT", "2"))

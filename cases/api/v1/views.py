@@ -1,0 +1,222 @@
+"""Cases REST API (contract "Cases"): input serializer -> service -> output serializer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import selectors, services
+from cases.api.v1.filters import CaseFilter
+from cases.api.v1.serializers import (
+    SECTION_SERIALIZERS,
+    CaseCreateSerializer,
+    CaseSerializer,
+    ReopenSerializer,
+    ScoreSerializer,
+    SectionSerializer,
+)
+from cases.history import case_history
+from cases.models import Case, SectionBase
+from cases.readiness import case_missing
+from cases.vocabulary import Discipline
+from common.http import if_match_version
+from scoring.selectors import case_scores
+
+DISCIPLINE_PARAM = OpenApiParameter(
+    "discipline", OpenApiTypes.STR, OpenApiParameter.PATH, enum=[d.value for d in Discipline]
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    description="The ETag of the section as read; 428 when missing, 412 when stale.",
+)
+ERRORS = {
+    400: OpenApiResponse(description="Field-level errors: {field: [message]}"),
+    403: OpenApiResponse(description="Visible, but your role may not do this"),
+    404: OpenApiResponse(description="Not on your boards"),
+    409: OpenApiResponse(description="Not allowed in the current state"),
+    412: OpenApiResponse(description="Stale If-Match: someone changed it since you read it"),
+    428: OpenApiResponse(description="If-Match missing"),
+}
+
+
+class CaseListCreateView(generics.ListCreateAPIView[Case]):
+    serializer_class = CaseSerializer
+    filterset_class = CaseFilter
+    ordering_fields = ("updated_at", "referral_date", "created_at", "id")
+    ordering = ("-updated_at", "-id")
+
+    def get_queryset(self) -> QuerySet[Case]:
+        return selectors.case_list_for_user(user=self.request.user)  # type: ignore[arg-type]
+
+    @extend_schema(request=CaseCreateSerializer, responses={201: CaseSerializer, **ERRORS})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = CaseCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        board = data.validated_data.pop("board")
+        membership = selectors.membership_for_case_board(user=request.user, board_id=board.pk)  # type: ignore[arg-type]
+        if not selectors.can_coordinate(membership):
+            raise PermissionDenied("Only the board's coordinators register cases.")
+        case = services.case_create(board=board, created_by=request.user, **data.validated_data)  # type: ignore[arg-type]
+        fresh = selectors.case_get_for_user(user=request.user, case_id=case.pk)  # type: ignore[arg-type]
+        return Response(CaseSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+class CaseDetailView(generics.RetrieveAPIView[Case]):
+    serializer_class = CaseSerializer
+    lookup_url_kwarg = "case_id"
+
+    def get_queryset(self) -> QuerySet[Case]:
+        return selectors.case_detail_queryset(user=self.request.user)  # type: ignore[arg-type]
+
+
+def _section_response(section: SectionBase, case: Case, *, status_code: int = 200) -> Response:
+    serializer = SECTION_SERIALIZERS[section.DISCIPLINE](section, context={"case": case})
+    return Response(serializer.data, status=status_code, headers={"ETag": section.etag})
+
+
+def _visible_case(request: Request, case_id: int) -> Case:
+    return selectors.case_get_for_user(user=request.user, case_id=case_id)  # type: ignore[arg-type]
+
+
+def _check_discipline(discipline: str) -> None:
+    if discipline not in SECTION_SERIALIZERS:
+        raise Http404("No such section.")
+
+
+class SectionView(APIView):
+    """One discipline's section. Reads carry an ETag; writes need If-Match (412 stale, 428 missing)."""
+
+    def get_serializer_class(self) -> type[SectionSerializer]:
+        return SECTION_SERIALIZERS.get(self.kwargs.get("discipline", ""), SectionSerializer)
+
+    @extend_schema(parameters=[DISCIPLINE_PARAM], responses={200: SectionSerializer, 404: ERRORS[404]})
+    def get(self, request: Request, case_id: int, discipline: str) -> Response:
+        _check_discipline(discipline)
+        case = _visible_case(request, case_id)
+        return _section_response(selectors.section_of(case, discipline), case)
+
+    @extend_schema(parameters=[DISCIPLINE_PARAM, IF_MATCH], request=SectionSerializer, responses={200: SectionSerializer, **ERRORS})
+    def put(self, request: Request, case_id: int, discipline: str) -> Response:
+        return self._write(request, case_id, discipline, partial=False)
+
+    @extend_schema(parameters=[DISCIPLINE_PARAM, IF_MATCH], request=SectionSerializer, responses={200: SectionSerializer, **ERRORS})
+    def patch(self, request: Request, case_id: int, discipline: str) -> Response:
+        return self._write(request, case_id, discipline, partial=True)
+
+    def _write(self, request: Request, case_id: int, discipline: str, *, partial: bool) -> Response:
+        _check_discipline(discipline)
+        case = _visible_case(request, case_id)
+        membership = selectors.membership_for_case(user=request.user, case=case)  # type: ignore[arg-type]
+        if not selectors.can_edit_section(membership, discipline):
+            raise PermissionDenied(f"Only the board's {Discipline(discipline).label.split(' ')[0].lower()} specialists edit this section.")
+        with transaction.atomic():
+            section = selectors.section_get_for_update(case=case, discipline=discipline)
+            expected = if_match_version(request, current_etag=section.etag)
+            if expected != section.version:
+                return _stale(section, case, expected)
+            serializer = SECTION_SERIALIZERS[discipline](section, data=request.data, partial=partial, context={"case": case})
+            serializer.is_valid(raise_exception=True)
+            values = dict(serializer.validated_data)
+            lesions = values.pop("lesions", None)
+            if not partial:
+                # PUT replaces the section: what the body leaves out is cleared.
+                for name in serializer.clinical_fields():
+                    values.setdefault(name, section._meta.get_field(name).get_default())
+                lesions = lesions if lesions is not None else []
+            services.section_update(
+                section=section, by=request.user, expected_version=expected, fields=values, lesions=lesions  # type: ignore[arg-type]
+            )
+        case = _visible_case(request, case_id)
+        return _section_response(selectors.section_of(case, discipline), case)
+
+
+def _stale(section: SectionBase, case: Case, expected: int) -> Response:
+    """412 with the current section, so the client can show the other person's change and keep
+    its own input."""
+    current = SECTION_SERIALIZERS[section.DISCIPLINE](section, context={"case": case}).data
+    return Response(
+        {
+            "detail": f"You edited version {expected}, but the current version is {section.version}.",
+            "current_version": section.version,
+            "current": current,
+        },
+        status=status.HTTP_412_PRECONDITION_FAILED,
+        headers={"ETag": section.etag},
+    )
+
+
+class _SectionActionView(APIView):
+    def _locked_section(self, request: Request, case_id: int, discipline: str) -> tuple[Case, SectionBase, int | Response]:
+        _check_discipline(discipline)
+        case = _visible_case(request, case_id)
+        membership = selectors.membership_for_case(user=request.user, case=case)  # type: ignore[arg-type]
+        if not selectors.can_edit_section(membership, discipline):
+            raise PermissionDenied("Only the owning discipline may submit or reopen this section.")
+        section = selectors.section_get_for_update(case=case, discipline=discipline)
+        expected = if_match_version(request, current_etag=section.etag)
+        if expected != section.version:
+            return case, section, _stale(section, case, expected)
+        return case, section, expected
+
+
+class SectionSubmitView(_SectionActionView):
+    @extend_schema(parameters=[DISCIPLINE_PARAM, IF_MATCH], request=None, responses={200: SectionSerializer, **ERRORS})
+    def post(self, request: Request, case_id: int, discipline: str) -> Response:
+        with transaction.atomic():
+            case, section, expected = self._locked_section(request, case_id, discipline)
+            if isinstance(expected, Response):
+                return expected
+            errors = SECTION_SERIALIZERS[discipline](section, context={"case": case}).submit_errors()
+            if errors:
+                return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+            services.section_submit(section=section, by=request.user, expected_version=expected)  # type: ignore[arg-type]
+        case = _visible_case(request, case_id)
+        return _section_response(selectors.section_of(case, discipline), case)
+
+
+class SectionReopenView(_SectionActionView):
+    @extend_schema(parameters=[DISCIPLINE_PARAM, IF_MATCH], request=ReopenSerializer, responses={200: SectionSerializer, **ERRORS})
+    def post(self, request: Request, case_id: int, discipline: str) -> Response:
+        body = ReopenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            case, section, expected = self._locked_section(request, case_id, discipline)
+            if isinstance(expected, Response):
+                return expected
+            services.section_reopen(
+                section=section, by=request.user, expected_version=expected, reason=body.validated_data["reason"]  # type: ignore[arg-type]
+            )
+        case = _visible_case(request, case_id)
+        return _section_response(selectors.section_of(case, discipline), case)
+
+
+class CaseScoresView(APIView):
+    @extend_schema(responses={200: ScoreSerializer(many=True), 404: ERRORS[404]})
+    def get(self, request: Request, case_id: int) -> Response:
+        case = _visible_case(request, case_id)
+        return Response(case_scores(case=case))
+
+
+class CaseReadinessView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: ERRORS[404]})
+    def get(self, request: Request, case_id: int) -> Response:
+        case = _visible_case(request, case_id)
+        missing = case_missing(case)
+        return Response({"ready": not missing, "status": case.status, "missing": [m.as_dict() for m in missing]})
+
+
+class CaseHistoryView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: ERRORS[404]})
+    def get(self, request: Request, case_id: int) -> Response:
+        case = _visible_case(request, case_id)
+        return Response([entry.as_dict() for entry in case_history(case)])
