@@ -75,6 +75,10 @@ class Case(models.Model):
     urgency_reasons = models.JSONField(default=list, blank=True)
     urgency_override = models.CharField(max_length=10, choices=Urgency.choices, blank=True)
     urgency_override_reason = models.TextField(blank=True)
+    urgency_override_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The computed reasons the chair's lowering answered; new reasons make the override lapse.
+    urgency_override_basis = models.JSONField(default=list, blank=True)
+    emergency_clauses = models.JSONField(default=list, blank=True)
     # spec 6.4: the MSCC clock starts when the trigger first becomes true.
     emergency_since = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -93,6 +97,15 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"Case {self.pk}: {self.patient}"
+
+    @property
+    def etag(self) -> str:
+        return f'"case-{self.pk}-v{self.version}"'
+
+    @property
+    def primary(self) -> str:
+        """The oncology section's primary once recorded; until then the referral's."""
+        return self.oncology.primary or self.referred_primary
 
 
 class SectionBase(models.Model):
@@ -278,3 +291,70 @@ SECTION_MODELS: dict[str, type[SectionBase]] = {
     Discipline.ONCOLOGY: OncologySection,
     Discipline.PAIN: PainSection,
 }
+
+
+class ChecklistAck(models.Model):
+    """An MSCC checklist step (spec 6.3) acknowledged by a board member, with when and who."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="checklist_acks")
+    step = models.CharField(max_length=30)
+    acknowledged_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "step"], name="checklist_ack_once_per_step")]
+
+    def __str__(self) -> str:
+        return f"{self.step} acknowledged for case {self.case_id}"
+
+
+class Alert(models.Model):
+    """An in-app alert for one person (e.g. an MSCC emergency on their board)."""
+
+    class Kind(models.TextChoices):
+        EMERGENCY = "emergency", "MSCC emergency"
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="alerts")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The emergency episode this alert is about: the case's `emergency_since` when it was raised.
+    episode = models.DateTimeField()
+    message = models.TextField()
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "case", "kind", "episode"], name="alert_once_per_episode")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} alert for {self.user_id} on case {self.case_id}"
+
+
+class Notification(models.Model):
+    """An e-mail that must go out, as a database row (house style 7): the task that sends it claims
+    it, and a sweep re-drives rows left pending, so a lost broker message never loses the e-mail."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")
+    key = models.CharField(max_length=120, unique=True, help_text="Idempotency key, e.g. emergency:<case>:<episode>.")
+    recipients = models.JSONField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"

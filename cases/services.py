@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Board, User
 from cases import lifecycle
+from cases.emergency import case_urgency_refresh
 from cases.models import SECTION_MODELS, Case, Patient, SectionBase
 from cases.readiness import case_missing
 from cases.vocabulary import CaseStatus, Discipline, SectionState
@@ -124,7 +125,7 @@ def case_transition(*, case: Case, target: str, reason: str) -> Case:
 
 def _refresh_readiness(case: Case) -> None:
     """referred -> in_workup on the first change; in_workup <-> ready as the gate opens or closes."""
-    case.refresh_from_db(fields=["status"])
+    case.refresh_from_db(fields=["status", "version"])
     if case.status == CaseStatus.REFERRED:
         _set_status(case, CaseStatus.IN_WORKUP, "work-up started")
     fresh = Case.objects.select_related("radiology", "surgery", "oncology", "pain").get(pk=case.pk)
@@ -249,5 +250,7 @@ def section_reopen(*, section: SectionBase, by: User, expected_version: int, rea
 
 
 def _after_section_change(case: Case) -> None:
+    # spec 6.1: urgency and the MSCC trigger are evaluated on every save, in this transaction.
+    case_urgency_refresh(case_id=case.pk)
     _refresh_readiness(case)
     case_scores_request(case=case)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from cases.models import Case
 from scoring.rules import sins
-from scoring.rules.case_mapping import CaseFacts, LesionFacts
+from scoring.rules.case_mapping import CaseFacts, LesionFacts, score_lesion
 from scoring.rules.mscc import CaseInput, CaseLesion
 
 
@@ -126,3 +126,12 @@ def case_input(case: Case, *, sins_totals: dict[str, int | None]) -> CaseInput:
         corticosteroid_dose=(pain.corticosteroid_dose or None) if pain.corticosteroid_current else None,
         surgery_recorded=surgery_recorded,
     )
+
+
+def lesion_sins_totals(facts: CaseFacts) -> dict[str, int | None]:
+    """Each described lesion's SINS total (None while an item is missing), by level (spec 4.5.1)."""
+    totals: dict[str, int | None] = {}
+    for lesion in facts.lesions:
+        result = score_lesion(lesion, facts)["sins"]
+        totals[lesion.level or ""] = result.score if result.is_complete else None  # type: ignore[assignment]
+    return totals

@@ -64,3 +64,25 @@ class CaseScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}{' ' + self.level if self.level else ''} of case {self.case_id}: {self.status}"
+
+
+class Recommendation(models.Model):
+    """A stored NOMS proposal (spec 5) for a case: versioned, with the inputs it used.
+
+    A new row is written whenever the sections change; earlier rows are kept, so what the board was
+    shown at any time can be told. The latest row is the current proposal.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="recommendations")
+    proposal = models.JSONField()
+    inputs = models.JSONField()
+    engine_version = models.CharField(max_length=10)
+    sections_key = models.CharField(max_length=80)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        indexes = [models.Index(fields=["case", "-computed_at"])]
+
+    def __str__(self) -> str:
+        return f"NOMS proposal for case {self.case_id} ({self.sections_key})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cases.models import Case
-from scoring.models import CaseScore
+from scoring.models import CaseScore, Recommendation
 from scoring.registry import REGISTRY, get_system
 from scoring.services import sections_key
 
@@ -63,3 +63,23 @@ def case_scores(*, case: Case) -> list[dict[str, Any]]:
                 entry["lesions"] = lesions.get(name, [])
             out.append(entry)
     return out
+
+
+DECISION_SUPPORT_NOTE = (
+    "Decision support: the system proposes, the board decides. Prognostic scores are context and no "
+    "rule reads them (spec 1.6); the board's decision records whether it follows this proposal, and why not."
+)
+
+
+def case_recommendation(*, case: Case) -> dict[str, Any] | None:
+    """The latest stored NOMS proposal (contract shape) with `computed_at`, `version`, `current`."""
+    row = Recommendation.objects.filter(case=case).order_by("-computed_at", "-id").first()
+    if row is None:
+        return None
+    return {
+        **row.proposal,
+        "computed_at": row.computed_at,
+        "version": row.engine_version,
+        "current": row.sections_key == sections_key(case.pk),
+        "note": DECISION_SUPPORT_NOTE,
+    }

@@ -8,17 +8,21 @@ with a broker restart is done anyway.
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from datetime import timedelta
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from cases.models import SECTION_MODELS, Case
-from scoring.facts import case_facts
-from scoring.models import CaseScore, ScoreRun
+from scoring.facts import case_facts, case_input, lesion_sins_totals
+from scoring.models import CaseScore, Recommendation, ScoreRun
+from scoring.rules import noms
 from scoring.rules.base import ScoreResult
-from scoring.rules.case_mapping import score_case, score_lesion
+from scoring.rules.case_mapping import CaseFacts, score_case, score_lesion
 
 # A request older than this without a result is re-driven by the sweep.
 REDRIVE_AFTER = timedelta(seconds=30)
@@ -95,12 +99,27 @@ def case_scores_recompute(*, case_id: int) -> bool:
     # Derived data, replaced whole: the history of what the board saw lives in the sections.
     CaseScore.objects.filter(case_id=case_id).delete()
     CaseScore.objects.bulk_create(rows)
+    _store_recommendation(case, facts, key, now)
     run.computed_key = key
     run.computed_at = now
     run.attempts += 1
     run.last_error = ""
     run.save(update_fields=["computed_key", "computed_at", "attempts", "last_error"])
     return True
+
+
+def _store_recommendation(case: Case, facts: CaseFacts, key: str, now) -> Recommendation:  # type: ignore[no-untyped-def]
+    """spec 5: the NOMS proposal from the same section versions as the scores, kept as a new row."""
+    inputs = case_input(case, sins_totals=lesion_sins_totals(facts))
+    proposal = noms.propose(inputs)
+    return Recommendation.objects.create(
+        case=case,
+        proposal=proposal.to_dict(),
+        inputs=json.loads(json.dumps(asdict(inputs), cls=DjangoJSONEncoder)),
+        engine_version=noms.ENGINE_VERSION,
+        sections_key=key,
+        computed_at=now,
+    )
 
 
 def scores_redrive_stale(*, older_than: timedelta = REDRIVE_AFTER) -> list[int]:

@@ -187,6 +187,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Re-drive work the broker lost: the database records what must happen (house style 7).
     "redrive-stale-scores": {"task": "scoring.redrive_stale_scores", "schedule": 60.0},
+    "redrive-notifications": {"task": "cases.redrive_notifications", "schedule": 60.0},
 }
 
 # Readiness gate: the whole-spine MRI must be at most this many days old when a case becomes ready.

@@ -60,6 +60,7 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
 
     patient = PatientSerializer(read_only=True)
     board = serializers.PrimaryKeyRelatedField(read_only=True)
+    urgency_override = CodeField(v.Urgency.choices, read_only=True, help_text="The chair's urgency, or null.")
     primary = serializers.SerializerMethodField(help_text="The oncology section's primary once recorded, else the referral's.")
     sections = serializers.SerializerMethodField()
 
@@ -75,7 +76,7 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
 
     @extend_schema_field(serializers.ChoiceField(choices=v.PRIMARY))
     def get_primary(self, case: Case) -> str:
-        return case.oncology.primary or case.referred_primary
+        return case.primary
 
     @extend_schema_field(
         serializers.DictField(child=serializers.DictField(), help_text="discipline -> {state, version, submitted_at}")
@@ -376,3 +377,12 @@ class ScoreSerializer(serializers.Serializer[Any]):
     computed_at = serializers.DateTimeField()
     version = serializers.CharField()
     current = serializers.BooleanField(help_text="False while a newer section version is being scored.")
+
+
+class UrgencyOverrideSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
+    urgency = serializers.ChoiceField(choices=v.Urgency.choices)
+    reason = serializers.CharField(max_length=2000, allow_blank=True, default="")
+
+
+class ChecklistAckSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
+    note = serializers.CharField(max_length=2000, allow_blank=True, default="")

@@ -21,16 +21,20 @@ from cases.api.v1.serializers import (
     SECTION_SERIALIZERS,
     CaseCreateSerializer,
     CaseSerializer,
+    ChecklistAckSerializer,
     ReopenSerializer,
     ScoreSerializer,
     SectionSerializer,
+    UrgencyOverrideSerializer,
 )
+from cases.emergency import case_urgency_override, checklist_acknowledge, emergency_state
 from cases.history import case_history
 from cases.models import Case, SectionBase
 from cases.readiness import case_missing
 from cases.vocabulary import Discipline
+from common.errors import StaleVersion
 from common.http import if_match_version
-from scoring.selectors import case_scores
+from scoring.selectors import case_recommendation, case_scores
 
 DISCIPLINE_PARAM = OpenApiParameter(
     "discipline", OpenApiTypes.STR, OpenApiParameter.PATH, enum=[d.value for d in Discipline]
@@ -77,6 +81,10 @@ class CaseDetailView(generics.RetrieveAPIView[Case]):
 
     def get_queryset(self) -> QuerySet[Case]:
         return selectors.case_detail_queryset(user=self.request.user)  # type: ignore[arg-type]
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        case = self.get_object()
+        return Response(self.get_serializer(case).data, headers={"ETag": case.etag})
 
 
 def _section_response(section: SectionBase, case: Case, *, status_code: int = 200) -> Response:
@@ -213,6 +221,90 @@ class CaseReadinessView(APIView):
         case = _visible_case(request, case_id)
         missing = case_missing(case)
         return Response({"ready": not missing, "status": case.status, "missing": [m.as_dict() for m in missing]})
+
+
+class CaseRecommendationView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: ERRORS[404]})
+    def get(self, request: Request, case_id: int) -> Response:
+        """The stored NOMS proposal (spec 5.2): decision support, with the rules that fired."""
+        case = _visible_case(request, case_id)
+        recommendation = case_recommendation(case=case)
+        if recommendation is None:
+            raise Http404("No proposal has been computed for this case yet.")
+        return Response(recommendation)
+
+
+def _emergency_body(case: Case) -> dict[str, Any]:
+    state = emergency_state(case=case)
+    clock = None
+    if state.clock is not None:
+        clock = {
+            "started_at": state.clock.started_at,
+            "deadline": state.clock.deadline,
+            "breached": state.clock.breached,
+            "met": state.clock.met,
+            **{
+                name: {
+                    "status": sub.status,
+                    "stopped_at": sub.stopped_at,
+                    "elapsed_seconds": int(sub.elapsed.total_seconds()),
+                    "remaining_seconds": int(sub.remaining.total_seconds()),
+                }
+                for name, sub in (("imaging", state.clock.imaging), ("plan", state.clock.plan))
+            },
+        }
+    return {
+        "emergency": state.emergency,
+        "since": state.since,
+        "clauses": state.clauses,
+        "reasons": state.reasons,
+        "checklist": state.checklist if state.since else [],
+        "clock": clock,
+    }
+
+
+class CaseEmergencyView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: ERRORS[404]})
+    def get(self, request: Request, case_id: int) -> Response:
+        """The MSCC pathway (spec 6): trigger, checklist with acknowledgements, 24-hour clock."""
+        return Response(_emergency_body(_visible_case(request, case_id)))
+
+
+class ChecklistAckView(APIView):
+    @extend_schema(request=ChecklistAckSerializer, responses={201: OpenApiTypes.OBJECT, **ERRORS})
+    def post(self, request: Request, case_id: int, step: str) -> Response:
+        case = _visible_case(request, case_id)
+        membership = selectors.membership_for_case(user=request.user, case=case)  # type: ignore[arg-type]
+        if membership is None or not membership.can_write:
+            raise PermissionDenied("Read-only members cannot acknowledge checklist steps.")
+        body = ChecklistAckSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        checklist_acknowledge(case=case, step=step, by=request.user, note=body.validated_data["note"])  # type: ignore[arg-type]
+        return Response(_emergency_body(case), status=status.HTTP_201_CREATED)
+
+
+class CaseUrgencyView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)],
+        request=UrgencyOverrideSerializer,
+        responses={200: CaseSerializer, **ERRORS},
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        """The chair sets the urgency (spec 6.5); lowering below the computed value needs a reason."""
+        case = _visible_case(request, case_id)
+        membership = selectors.membership_for_case(user=request.user, case=case)  # type: ignore[arg-type]
+        if not (membership and membership.can_write and membership.is_chair):
+            raise PermissionDenied("Only the board's chair sets the urgency.")
+        body = UrgencyOverrideSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            locked = selectors.case_get_for_user(user=request.user, case_id=case_id, for_update=True)  # type: ignore[arg-type]
+            expected = if_match_version(request, current_etag=locked.etag)
+            if expected != locked.version:
+                raise StaleVersion(expected=expected, current=locked.version)
+            case_urgency_override(case=locked, by=request.user, **body.validated_data)  # type: ignore[arg-type]
+        fresh = _visible_case(request, case_id)
+        return Response(CaseSerializer(fresh).data, headers={"ETag": fresh.etag})
 
 
 class CaseHistoryView(APIView):
