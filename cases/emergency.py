@@ -218,11 +218,14 @@ def emergency_state(*, case: Case, now: datetime | None = None) -> EmergencyStat
     ]
     clock = None
     if loaded.emergency_since is not None:
+        from meetings.services import decision_plan_recorded_at  # meetings depends on cases, not back
+
         plan = acks.get(PLAN_STEP)
+        plan_times = [t for t in (plan.acknowledged_at if plan else None, decision_plan_recorded_at(loaded)) if t]
         clock = mscc_clock(
             loaded.emergency_since,
             loaded.radiology.whole_spine_imaging_at,
-            plan.acknowledged_at if plan else None,
+            min(plan_times) if plan_times else None,
             now,
         )
     return EmergencyState(

@@ -223,3 +223,69 @@ class FeedSequence(models.Model):
 
     def __str__(self) -> str:
         return f"decision feed at {self.value}"
+
+
+class RecordQuerySet(models.QuerySet["DecisionRecord"]):
+    def update(self, **kwargs: object) -> int:
+        # Finalised (ready) records are immutable: a bulk update must not reach them either.
+        if self.filter(state=DecisionRecord.State.READY).exists():
+            raise ImmutableRecordError("A ready decision record cannot be changed; amend the decision instead.")
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        if self.filter(state=DecisionRecord.State.READY).exists():
+            raise ImmutableRecordError("A ready decision record cannot be deleted.")
+        return super().delete()
+
+
+class ImmutableRecordError(Exception):
+    """An attempt to change or delete a decision record once its PDF is stored."""
+
+
+class DecisionRecord(models.Model):
+    """One version of the PDF decision record (issue 7). Created `pending` in the transaction that
+    finalises the decision, rendered by a task from `snapshot` (the decision as finalised, so a late
+    render never shows later data), then `ready` with its SHA-256; immutable from then on."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="records")
+    version = models.PositiveIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    snapshot = models.JSONField()
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    amendment_reason = models.TextField(blank=True)
+    signer = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+    signature_meaning = models.CharField(max_length=200, default="approved as the board's decision")
+    pdf = models.FileField(upload_to="records/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    objects: ClassVar[RecordQuerySet] = RecordQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["decision", "version"]
+        constraints = [models.UniqueConstraint(fields=["decision", "version"], name="record_version_once")]
+
+    def __str__(self) -> str:
+        return f"decision record {self.decision_id} v{self.version} ({self.state})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Refuse any write to a row that is already ready (issue 7: rows refuse updates at the model layer).
+        if self.pk is not None and type(self).objects.filter(pk=self.pk, state=self.State.READY).exists():
+            raise ImmutableRecordError("A ready decision record cannot be changed; amend the decision instead.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        if self.state == self.State.READY:
+            raise ImmutableRecordError("A ready decision record cannot be deleted.")
+        return super().delete(*args, **kwargs)  # type: ignore[arg-type]

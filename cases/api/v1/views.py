@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -84,12 +85,15 @@ class CaseDetailView(generics.RetrieveAPIView[Case]):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         case = self.get_object()
-        return Response(self.get_serializer(case).data, headers={"ETag": case.etag})
+        return Response(
+            self.get_serializer(case).data, headers={"ETag": case.etag, "Last-Modified": http_date(case.updated_at.timestamp())}
+        )
 
 
 def _section_response(section: SectionBase, case: Case, *, status_code: int = 200) -> Response:
     serializer = SECTION_SERIALIZERS[section.DISCIPLINE](section, context={"case": case})
-    return Response(serializer.data, status=status_code, headers={"ETag": section.etag})
+    headers = {"ETag": section.etag, "Last-Modified": http_date(section.updated_at.timestamp())}
+    return Response(serializer.data, status=status_code, headers=headers)
 
 
 def _visible_case(request: Request, case_id: int) -> Case:

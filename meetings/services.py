@@ -1,0 +1,247 @@
+"""Writes for attendance and decisions (issue 6), and the creation of decision records (issue 7).
+
+Finalising a decision is one transaction: quorum and content checks, the signature (the chair's
+password re-entered), the feed position, the case moving to `discussed`, and a `pending`
+DecisionRecord whose rendering task is enqueued on commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from accounts.models import Membership, User
+from cases.lifecycle import check_transition
+from cases.models import Case
+from cases.vocabulary import CaseStatus
+from common.errors import Conflict, StaleVersion
+from meetings.models import AgendaItem, Attendance, Decision, DecisionRecord, FeedSequence, Meeting
+from meetings.quorum import REQUIRED_ROLES, meeting_quorum
+from meetings.snapshot import decision_snapshot
+from scoring.models import Recommendation
+
+ATTENDANCE_ROLES = REQUIRED_ROLES
+
+
+def _with_reason(obj: Model, reason: str) -> None:
+    obj._change_reason = reason  # type: ignore[attr-defined]
+
+
+@transaction.atomic
+def attendance_record(*, meeting: Meeting, user: User, role: str, present: bool, now: datetime | None = None) -> Attendance:
+    """Mark a board member present (or absent) in a role they hold on the meeting's board."""
+    membership = Membership.objects.active().filter(board_id=meeting.board_id, user=user).first()
+    if membership is None:
+        raise ValidationError({"user": "This person is not a member of the meeting's board."})
+    allowed = {r for r in membership.roles if r in ATTENDANCE_ROLES}
+    if role not in allowed:
+        raise ValidationError({"role": f"{user.display_name} cannot attend as {role}; their roles: {', '.join(sorted(allowed)) or 'none'}."})
+    attendance, _ = Attendance.objects.update_or_create(
+        meeting=meeting, user=user, defaults={"role": role, "present": present, "recorded_at": now or timezone.now()}
+    )
+    return attendance
+
+
+PLAN_KEYS = ("radiation", "surgery", "systemic", "steroids", "bone_targeted_agent", "palliative_care", "work_up")
+
+
+@transaction.atomic
+def decision_save(
+    *,
+    case: Case,
+    meeting: Meeting,
+    by: User,
+    fields: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Decision:
+    """Create or change the draft decision on a case at a meeting (fields already validated).
+
+    A finalised decision is not edited: it must be reopened (amendment) first.
+    """
+    if meeting.board_id != case.board_id:
+        raise ValidationError({"meeting": "The meeting belongs to another board."})
+    decision = Decision.objects.select_for_update().filter(case=case, meeting=meeting).first()
+    if decision is None:
+        decision = Decision(case=case, meeting=meeting, created_by=by)
+        decision.recommendation = Recommendation.objects.filter(case=case).order_by("-computed_at", "-id").first()
+    else:
+        if expected_version is not None and expected_version != decision.version:
+            raise StaleVersion(expected=expected_version, current=decision.version)
+        if decision.state == Decision.State.FINALISED:
+            raise Conflict("This decision is finalised. Reopen it, with a reason, to amend it.")
+    for name, value in fields.items():
+        setattr(decision, name, value)
+    decision.full_clean(exclude=["recommendation"])
+    _with_reason(decision, "decision drafted")
+    decision.save()
+    return decision
+
+
+def _check_content(decision: Decision) -> None:
+    errors: dict[str, str] = {}
+    if not decision.plan:
+        errors["plan"] = "Record the plan before finalising."
+    if not decision.rationale.strip():
+        errors["rationale"] = "Record the board's rationale before finalising."
+    if decision.follows_recommendation is None:
+        errors["follows_recommendation"] = "Say whether the decision follows the NOMS proposal."
+    elif decision.follows_recommendation is False and not decision.deviation_reason.strip():
+        errors["deviation_reason"] = "The decision deviates from the proposal: record why (clinical safety rule)."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _next_feed_seq() -> int:
+    """The next decision feed position, under a global row lock: feed order is commit order."""
+    sequence, _ = FeedSequence.objects.select_for_update().get_or_create(pk=1)
+    sequence.value += 1
+    sequence.save(update_fields=["value"])
+    return sequence.value
+
+
+@transaction.atomic
+def decision_finalise(
+    *,
+    decision: Decision,
+    by: User,
+    password: str,
+    expected_version: int,
+    now: datetime | None = None,
+) -> DecisionRecord:
+    """The chair signs the decision: it becomes the board's decision and a record version is made.
+
+    Preconditions: `by` chairs the board; the password is theirs (signature manifestation, issue 7);
+    the meeting has quorum; plan, rationale and the follows/deviation answer are recorded.
+    Side effects: the case goes to `discussed` (first finalisation), its agenda item to `presented`,
+    the decision gets a feed position, and a pending DecisionRecord is created whose rendering
+    (`meetings.render_decision_record`) is enqueued on commit.
+    """
+    from meetings.tasks_records import render_decision_record
+
+    now = now or timezone.now()
+    decision = Decision.objects.select_for_update().select_related("case", "meeting").get(pk=decision.pk)
+    if decision.version != expected_version:
+        raise StaleVersion(expected=expected_version, current=decision.version)
+    if decision.state == Decision.State.FINALISED:
+        raise Conflict("This decision is already finalised.")
+    if not by.check_password(password):
+        raise ValidationError({"password": "The password does not match: the signature needs your own password."})
+    membership = Membership.objects.active().filter(board_id=decision.case.board_id, user=by, is_chair=True).first()
+    if membership is None:
+        raise ValidationError({"non_field_errors": "Only the board's chair finalises decisions."})
+    if decision.meeting is not None:
+        quorum = meeting_quorum(decision.meeting)
+        if not quorum.reached:
+            raise ValidationError({"non_field_errors": quorum.message})
+    _check_content(decision)
+
+    previous = decision.records.order_by("-version").first()
+    amending = decision.state == Decision.State.REOPENED
+    if amending:
+        decision.version += 1
+    decision.state = Decision.State.FINALISED
+    decision.finalised_by = by
+    decision.finalised_at = now
+    decision.published_at = now
+    decision.feed_seq = _next_feed_seq()
+    _with_reason(decision, "decision amended and finalised" if amending else "decision finalised")
+    decision.save()
+
+    case = Case.objects.select_for_update().get(pk=decision.case_id)
+    if case.status != CaseStatus.DISCUSSED:
+        check_transition(case.status, CaseStatus.DISCUSSED)
+        case.status = CaseStatus.DISCUSSED
+        case.version += 1
+        _with_reason(case, "board decision finalised")
+        case.save(update_fields=["status", "version", "updated_at"])
+    if decision.meeting is not None:
+        for item in AgendaItem.objects.filter(meeting=decision.meeting, case=case, state=AgendaItem.State.PLANNED):
+            item.state = AgendaItem.State.PRESENTED
+            _with_reason(item, "decided")
+            item.save(update_fields=["state"])
+
+    record = DecisionRecord.objects.create(
+        decision=decision,
+        version=decision.version,
+        snapshot=decision_snapshot(
+            decision,
+            version=decision.version,
+            supersedes_version=previous.version if previous else None,
+            amendment_reason=decision.amendment_reason if amending else "",
+        ),
+        supersedes=previous,
+        amendment_reason=decision.amendment_reason if amending else "",
+        signer=by,
+        signed_at=now,
+        created_at=now,
+    )
+    record_id = record.pk
+    transaction.on_commit(lambda: render_decision_record.delay(record_id))
+    return record
+
+
+@transaction.atomic
+def decision_reopen(*, decision: Decision, by: User, reason: str, expected_version: int) -> Decision:
+    """The chair reopens a finalised decision to amend it; the reason goes on the next record."""
+    decision = Decision.objects.select_for_update().get(pk=decision.pk)
+    if decision.version != expected_version:
+        raise StaleVersion(expected=expected_version, current=decision.version)
+    if decision.state != Decision.State.FINALISED:
+        raise Conflict("Only a finalised decision can be reopened for amendment.")
+    if not Membership.objects.active().filter(board_id=decision.case.board_id, user=by, is_chair=True).exists():
+        raise ValidationError({"non_field_errors": "Only the board's chair amends decisions."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the decision is amended."})
+    decision.state = Decision.State.REOPENED
+    decision.amendment_reason = reason
+    _with_reason(decision, f"reopened for amendment: {reason}")
+    decision.save(update_fields=["state", "amendment_reason", "updated_at"])
+    return decision
+
+
+def decision_plan_recorded_at(case: Case) -> datetime | None:
+    """When the board first recorded a decision on the case (spec 6.4: the plan sub-target stops)."""
+    first = Decision.objects.filter(case=case, finalised_at__isnull=False).order_by("finalised_at").first()
+    return first.finalised_at if first else None
+
+
+@transaction.atomic
+def meeting_create(
+    *,
+    by: User,
+    board: Any,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    capacity_minutes: int,
+    minutes_per_case: int,
+    place: str = "",
+    video_link: str = "",
+    is_ad_hoc: bool = False,
+    time_zone: str | None = None,
+) -> Meeting:
+    """A single meeting (e.g. an ad hoc one for urgent cases); series generate their own."""
+    from django.conf import settings
+
+    meeting = Meeting(
+        board=board,
+        title=title,
+        starts_at=starts_at,
+        time_zone=time_zone or settings.TIME_ZONE,
+        duration_minutes=duration_minutes,
+        capacity_minutes=capacity_minutes,
+        minutes_per_case=minutes_per_case,
+        place=place,
+        video_link=video_link,
+        is_ad_hoc=is_ad_hoc,
+    )
+    meeting.full_clean()
+    _with_reason(meeting, f"meeting created by {by.username}")
+    meeting.save()
+    return meeting
