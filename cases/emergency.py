@@ -14,12 +14,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Membership, User
 from cases.models import Alert, Case, ChecklistAck, Notification
 from cases.vocabulary import Urgency
+from common.history import stamp
 from scoring.facts import case_facts, case_input, lesion_sins_totals
 from scoring.rules.mscc import (
     CaseInput,
@@ -35,8 +36,6 @@ PLAN_STEP = "board_plan"  # spec 6.3 step 6: acknowledging it records the defini
 _RANK = {Urgency.ROUTINE: 0, Urgency.URGENT: 1, Urgency.EMERGENCY: 2}
 
 
-def _with_reason(obj: Model, reason: str) -> None:
-    obj._change_reason = reason  # type: ignore[attr-defined]
 
 
 def _loaded(case_id: int) -> Case:
@@ -52,7 +51,7 @@ def case_mscc_input(case: Case) -> CaseInput:
     return case_input(case, sins_totals=lesion_sins_totals(case_facts(case)))
 
 
-def case_urgency_refresh(*, case_id: int, now: datetime | None = None) -> Case:
+def case_urgency_refresh(*, case_id: int, by: User | None = None, now: datetime | None = None) -> Case:
     """Recompute the case's urgency (spec 6.5) and, on a new emergency, raise the alarm.
 
     Runs inside the caller's transaction. A chair's lowering stays in force only while the computed
@@ -93,7 +92,7 @@ def case_urgency_refresh(*, case_id: int, now: datetime | None = None) -> Case:
         new_episode = True
     if changed:
         case.version += 1
-        _with_reason(case, f"urgency recomputed: {effective}")
+        stamp(case, f"urgency recomputed: {effective}", by)
         case.save(update_fields=[*changed, "version", "updated_at"])
     if new_episode:
         _raise_emergency_alarm(case, trigger.reasons, now)
@@ -161,14 +160,14 @@ def case_urgency_override(*, case: Case, by: User, urgency: str, reason: str) ->
     case.urgency_override_by = by
     case.urgency_override_basis = [r for r in case.urgency_reasons if not r.startswith("prompt: ")]
     case.version += 1
-    _with_reason(case, f"urgency set to {urgency} by the chair: {reason}")
+    stamp(case, f"urgency set to {urgency} by the chair: {reason}", by)
     case.save(
         update_fields=[
             "urgency_override", "urgency_override_reason", "urgency_override_by", "urgency_override_basis",
             "version", "updated_at",
         ]
     )
-    return case_urgency_refresh(case_id=case.pk)
+    return case_urgency_refresh(case_id=case.pk, by=by)
 
 
 @transaction.atomic
@@ -183,7 +182,7 @@ def checklist_acknowledge(*, case: Case, step: str, by: User, note: str = "", no
         raise ValidationError({"step": "This step is already acknowledged."})
     ack = ChecklistAck(case=case, step=step, acknowledged_by=by, acknowledged_at=now or timezone.now(), note=note)
     ack.full_clean()
-    _with_reason(ack, "checklist step acknowledged")
+    stamp(ack, "checklist step acknowledged", by)
     ack.save()
     return ack
 

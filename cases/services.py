@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import Board, User
@@ -22,6 +21,7 @@ from cases.models import SECTION_MODELS, Case, Patient, SectionBase
 from cases.readiness import case_missing
 from cases.vocabulary import CaseStatus, Discipline, SectionState
 from common.errors import Conflict, StaleVersion
+from common.history import stamp
 from scoring.services import case_scores_request
 
 LESION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -35,8 +35,6 @@ LESION_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _with_reason(obj: Model, reason: str) -> None:
-    obj._change_reason = reason  # type: ignore[attr-defined]  # read by simple-history
 
 
 @transaction.atomic
@@ -90,7 +88,7 @@ def case_create(
         created_by=created_by,
     )
     case.full_clean()
-    _with_reason(case, "referral registered")
+    stamp(case, "referral registered", created_by)
     case.save()
     for model in SECTION_MODELS.values():
         model.objects.create(case=case)  # type: ignore[attr-defined]
@@ -108,35 +106,37 @@ def _check_case_open(case: Case) -> None:
         raise Conflict(f"The case is {case.status}; its sections can no longer be changed.")
 
 
-def _set_status(case: Case, target: str, reason: str) -> None:
+def _set_status(case: Case, target: str, reason: str, by: User | None = None) -> None:
     lifecycle.check_transition(case.status, target)
     case.status = target
     case.version += 1
-    _with_reason(case, reason)
+    stamp(case, reason, by)
     case.save(update_fields=["status", "version", "updated_at"])
 
 
 @transaction.atomic
-def case_transition(*, case: Case, target: str, reason: str) -> Case:
+def case_transition(*, case: Case, target: str, reason: str, by: User | None = None) -> Case:
     """Move a case along its life cycle; InvalidTransition (409) when the table forbids it."""
-    _set_status(case, target, reason)
+    _set_status(case, target, reason, by)
     return case
 
 
-def _refresh_readiness(case: Case) -> None:
+def _refresh_readiness(case: Case, by: User) -> None:
     """referred -> in_workup on the first change; in_workup <-> ready as the gate opens or closes."""
     case.refresh_from_db(fields=["status", "version"])
     if case.status == CaseStatus.REFERRED:
-        _set_status(case, CaseStatus.IN_WORKUP, "work-up started")
+        _set_status(case, CaseStatus.IN_WORKUP, "work-up started", by)
     fresh = Case.objects.select_related("radiology", "surgery", "oncology", "pain").get(pk=case.pk)
     complete = not case_missing(fresh)
     if case.status == CaseStatus.IN_WORKUP and complete:
-        _set_status(case, CaseStatus.READY, "all sections submitted and the minimum dataset present")
+        _set_status(case, CaseStatus.READY, "all sections submitted and the minimum dataset present", by)
     elif case.status in (CaseStatus.READY, CaseStatus.SCHEDULED) and not complete:
-        _set_status(case, CaseStatus.IN_WORKUP, "a section is no longer complete")
+        _set_status(case, CaseStatus.IN_WORKUP, "a section is no longer complete", by)
 
 
-def _replace_lesions(section: SectionBase, discipline: str, lesions: Sequence[Mapping[str, Any]]) -> None:
+def _replace_lesions(
+    section: SectionBase, discipline: str, lesions: Sequence[Mapping[str, Any]], by: User
+) -> None:
     """A `lesions` list replaces the section's per-lesion entries (contract: PATCH semantics).
 
     Entries are matched by level, so history shows "T4 changed" rather than delete-and-add.
@@ -147,14 +147,14 @@ def _replace_lesions(section: SectionBase, discipline: str, lesions: Sequence[Ma
     wanted = {entry["level"]: entry for entry in lesions}
     for level, old in existing.items():
         if level not in wanted:
-            _with_reason(old, "lesion removed")
+            stamp(old, "lesion removed", by)
             old.delete()
     # Clear a moved index mark before setting the new one (one index lesion per section).
     if discipline == Discipline.RADIOLOGY:
         for level, old in existing.items():
             if level in wanted and old.is_index and not wanted[level].get("is_index", False):
                 old.is_index = False
-                _with_reason(old, "index lesion moved")
+                stamp(old, "index lesion moved", by)
                 old.save(update_fields=["is_index"])
     for level, entry in wanted.items():
         lesion = existing.get(level) or model(section=section)
@@ -162,7 +162,7 @@ def _replace_lesions(section: SectionBase, discipline: str, lesions: Sequence[Ma
             default = model._meta.get_field(name).get_default()
             setattr(lesion, name, entry.get(name, default))
         lesion.full_clean(exclude=["section"], validate_unique=False, validate_constraints=False)
-        _with_reason(lesion, "lesion updated" if lesion.pk else "lesion added")
+        stamp(lesion, "lesion updated" if lesion.pk else "lesion added", by)
         lesion.save()
 
 
@@ -193,11 +193,11 @@ def section_update(
     section.version += 1
     section.updated_by = by
     section.full_clean(exclude=["case"])
-    _with_reason(section, "section edited")
+    stamp(section, "section edited", by)
     section.save()
     if lesions is not None:
-        _replace_lesions(section, discipline, lesions)
-    _after_section_change(case)
+        _replace_lesions(section, discipline, lesions, by)
+    _after_section_change(case, by)
     return section
 
 
@@ -217,9 +217,9 @@ def section_submit(*, section: SectionBase, by: User, expected_version: int) -> 
     section.submitted_at = timezone.now()
     section.updated_by = by
     section.version += 1
-    _with_reason(section, "section submitted")
+    stamp(section, "section submitted", by)
     section.save()
-    _after_section_change(case)
+    _after_section_change(case, by)
     return section
 
 
@@ -243,14 +243,14 @@ def section_reopen(*, section: SectionBase, by: User, expected_version: int, rea
     section.submitted_at = None
     section.updated_by = by
     section.version += 1
-    _with_reason(section, f"reopened: {reason}")
+    stamp(section, f"reopened: {reason}", by)
     section.save()
-    _after_section_change(case)
+    _after_section_change(case, by)
     return section
 
 
-def _after_section_change(case: Case) -> None:
+def _after_section_change(case: Case, by: User) -> None:
     # spec 6.1: urgency and the MSCC trigger are evaluated on every save, in this transaction.
-    case_urgency_refresh(case_id=case.pk)
-    _refresh_readiness(case)
+    case_urgency_refresh(case_id=case.pk, by=by)
+    _refresh_readiness(case, by)
     case_scores_request(case=case)

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import Membership, User
@@ -21,6 +20,7 @@ from cases.lifecycle import check_transition
 from cases.models import Case
 from cases.vocabulary import CaseStatus
 from common.errors import Conflict, StaleVersion
+from common.history import stamp
 from meetings.models import AgendaItem, Attendance, Decision, DecisionRecord, FeedSequence, Meeting
 from meetings.quorum import REQUIRED_ROLES, meeting_quorum
 from meetings.snapshot import decision_snapshot
@@ -29,8 +29,6 @@ from scoring.models import Recommendation
 ATTENDANCE_ROLES = REQUIRED_ROLES
 
 
-def _with_reason(obj: Model, reason: str) -> None:
-    obj._change_reason = reason  # type: ignore[attr-defined]
 
 
 @transaction.atomic
@@ -78,7 +76,7 @@ def decision_save(
     for name, value in fields.items():
         setattr(decision, name, value)
     decision.full_clean(exclude=["recommendation"])
-    _with_reason(decision, "decision drafted")
+    stamp(decision, "decision drafted", by)
     decision.save()
     return decision
 
@@ -150,7 +148,7 @@ def decision_finalise(
     decision.finalised_at = now
     decision.published_at = now
     decision.feed_seq = _next_feed_seq()
-    _with_reason(decision, "decision amended and finalised" if amending else "decision finalised")
+    stamp(decision, "decision amended and finalised" if amending else "decision finalised", by)
     decision.save()
 
     case = Case.objects.select_for_update().get(pk=decision.case_id)
@@ -158,12 +156,12 @@ def decision_finalise(
         check_transition(case.status, CaseStatus.DISCUSSED)
         case.status = CaseStatus.DISCUSSED
         case.version += 1
-        _with_reason(case, "board decision finalised")
+        stamp(case, "board decision finalised", by)
         case.save(update_fields=["status", "version", "updated_at"])
     if decision.meeting is not None:
         for item in AgendaItem.objects.filter(meeting=decision.meeting, case=case, state=AgendaItem.State.PLANNED):
             item.state = AgendaItem.State.PRESENTED
-            _with_reason(item, "decided")
+            stamp(item, "decided", by)
             item.save(update_fields=["state"])
 
     record = DecisionRecord.objects.create(
@@ -200,7 +198,7 @@ def decision_reopen(*, decision: Decision, by: User, reason: str, expected_versi
         raise ValidationError({"reason": "Say why the decision is amended."})
     decision.state = Decision.State.REOPENED
     decision.amendment_reason = reason
-    _with_reason(decision, f"reopened for amendment: {reason}")
+    stamp(decision, f"reopened for amendment: {reason}", by)
     decision.save(update_fields=["state", "amendment_reason", "updated_at"])
     return decision
 
@@ -242,6 +240,6 @@ def meeting_create(
         is_ad_hoc=is_ad_hoc,
     )
     meeting.full_clean()
-    _with_reason(meeting, f"meeting created by {by.username}")
+    stamp(meeting, "meeting created", by)
     meeting.save()
     return meeting

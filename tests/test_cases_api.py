@@ -405,3 +405,10 @@ def test_case_list_and_detail_query_counts_do_not_grow(personas, make_case, sect
     with django_assert_max_num_queries(section_small):
         assert len(reader.get(f"/api/v1/cases/{case.pk}/sections/radiology/").json()["lesions"]) == 6
     assert list_small <= 6
+
+
+def test_history_names_the_acting_user_even_outside_a_request(personas, make_case, client_for):
+    case = make_case()  # through the service, as seed_demo and tasks do: no request, no middleware
+    history = client_for(personas.chair).get(f"/api/v1/cases/{case.pk}/history/").json()
+    created = next(e for e in history if e["subject"] == "case" and e["kind"] == "created")
+    assert (created["by"], created["reason"]) == (personas.coordinator.display_name, "referral registered")

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from accounts.demo import demo_password, seed_people
+from accounts.demo import MAIN_BOARD, demo_password, seed_people
+from cases.demo import seed_cases
 
 
 class Command(BaseCommand):
@@ -12,7 +13,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         memberships = seed_people()
+        cases = seed_cases()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ with:"))
         for m in memberships:
             self.stdout.write(f"  {m.user.username:<12} {m.board.name:<14} {', '.join(m.roles)}")
         self.stdout.write(f"Password for every demo account: {demo_password()}")
+        self.stdout.write(f"Demo cases on {MAIN_BOARD}:")
+        for case in cases:
+            self.stdout.write(f"  {case.patient.mrn:<9} {case.patient.name:<16} {case.status:<10} {case.urgency}")
