@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 urlpatterns = [
     path("", include("accounts.api.v1.urls")),
     path("", include("cases.api.v1.urls")),
+    path("", include("meetings.api.v1.urls")),
+    path("", include("scoring.api.v1.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("schema/swagger/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-swagger"),
     path("schema/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

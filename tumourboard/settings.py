@@ -162,6 +162,10 @@ SPECTACULAR_SETTINGS = {
         "UrgencyEnum": "cases.vocabulary.Urgency",
         "CaseStatusEnum": "cases.vocabulary.CaseStatus",
         "LevelEnum": "scoring.rules.sins.LEVELS",
+        "SectionStateEnum": "cases.vocabulary.SectionState",
+        "DecisionStateEnum": "meetings.models.Decision.State",
+        "AgendaItemStateEnum": "meetings.models.AgendaItem.State",
+        "MeetingStatusEnum": "meetings.models.Meeting.Status",
     },
 }
 
