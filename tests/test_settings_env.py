@@ -79,7 +79,10 @@ def test_time_zone() -> None:
 
 
 def _manage(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_DEBUG", "ALLOWED_HOSTS"}}
+    # A clean production environment: none of the test run's own variables (e.g. browser tests'
+    # DJANGO_ALLOW_ASYNC_UNSAFE) may leak into the deploy check.
+    dropped = {"SECRET_KEY", "DJANGO_DEBUG", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environment = {k: v for k, v in os.environ.items() if k not in dropped}
     environment.update(extra_env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
