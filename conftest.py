@@ -16,23 +16,29 @@ def _services_required() -> bool:
     return os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+def _on_postgres() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("REDIS_URL"):
-        return
-    worker_tests = [item for item in items if item.get_closest_marker("worker")]
-    if not worker_tests:
+    """Tests that need a live worker (`worker`) or PostgreSQL's row locks (`postgres`) run in
+    .ci/run; without those services they are deselected and counted, never silently skipped."""
+    needs = {"worker": bool(os.environ.get("REDIS_URL")), "postgres": _on_postgres()}
+    missing = [name for name, available in needs.items() if not available]
+    unrunnable = [item for item in items if any(item.get_closest_marker(name) for name in missing)]
+    if not unrunnable:
         return
     if _services_required():
-        raise pytest.UsageError("REQUIRE_SERVICES=1 but REDIS_URL is not set: worker tests cannot run.")
-    # Without a broker there is no worker to talk to: these tests belong to .ci/run.
-    items[:] = [item for item in items if item not in worker_tests]
-    config.hook.pytest_deselected(items=worker_tests)
-    config._tumourboard_worker_deselected = len(worker_tests)  # type: ignore[attr-defined]
+        raise pytest.UsageError(f"REQUIRE_SERVICES=1 but {', '.join(missing)} not available for {len(unrunnable)} test(s).")
+    items[:] = [item for item in items if item not in unrunnable]
+    config.hook.pytest_deselected(items=unrunnable)
+    config._tumourboard_deselected = (len(unrunnable), missing)  # type: ignore[attr-defined]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
-    count = getattr(config, "_tumourboard_worker_deselected", 0)
+    count, missing = getattr(config, "_tumourboard_deselected", (0, []))
     if count:
         terminalreporter.write_line(
-            f"{count} test(s) marked 'worker' not run: REDIS_URL is unset (they run in .ci/run with a live worker)."
+            f"{count} test(s) marked {' or '.join(missing)} not run here: they need REDIS_URL (a live worker) "
+            "or a PostgreSQL DATABASE_URL, and run in .ci/run."
         )

@@ -19,6 +19,7 @@ from cases import lifecycle
 from cases.emergency import case_urgency_refresh
 from cases.models import SECTION_MODELS, Case, Patient, SectionBase
 from cases.readiness import case_missing
+from cases.submission import section_submit_errors
 from cases.vocabulary import CaseStatus, Discipline, SectionState
 from common.errors import Conflict, StaleVersion
 from common.history import stamp
@@ -130,8 +131,10 @@ def _refresh_readiness(case: Case, by: User) -> None:
     complete = not case_missing(fresh)
     if case.status == CaseStatus.IN_WORKUP and complete:
         _set_status(case, CaseStatus.READY, "all sections submitted and the minimum dataset present", by)
-    elif case.status in (CaseStatus.READY, CaseStatus.SCHEDULED) and not complete:
+    elif case.status == CaseStatus.READY and not complete:
         _set_status(case, CaseStatus.IN_WORKUP, "a section is no longer complete", by)
+    # A scheduled case keeps its place on the agenda when a section is reopened: the agenda e-mail
+    # lists what is missing from whom so the specialist can finish before the meeting.
 
 
 def _replace_lesions(
@@ -205,13 +208,17 @@ def section_update(
 def section_submit(*, section: SectionBase, by: User, expected_version: int) -> SectionBase:
     """Sign the section with the submitter's name and time; the case may become `ready`.
 
-    The caller has checked the section's submission rules (section serializer `validate_submit`).
+    Raises ValidationError, naming the fields, when the section breaks a submission rule
+    (cases.submission).
     """
     case = section.case  # type: ignore[attr-defined]
     _check_version(section, expected_version)
     _check_case_open(case)
     if section.state == SectionState.SUBMITTED:
         raise Conflict("This section is already submitted.")
+    errors = section_submit_errors(section)
+    if errors:
+        raise ValidationError(errors)
     section.state = SectionState.SUBMITTED
     section.submitted_by = by
     section.submitted_at = timezone.now()

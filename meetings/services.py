@@ -123,7 +123,7 @@ def decision_finalise(
     from meetings.tasks_records import render_decision_record
 
     now = now or timezone.now()
-    decision = Decision.objects.select_for_update().select_related("case", "meeting").get(pk=decision.pk)
+    decision = Decision.objects.select_for_update(of=("self",)).select_related("case", "meeting").get(pk=decision.pk)
     if decision.version != expected_version:
         raise StaleVersion(expected=expected_version, current=decision.version)
     if decision.state == Decision.State.FINALISED:

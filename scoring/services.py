@@ -30,11 +30,9 @@ REDRIVE_AFTER = timedelta(seconds=30)
 
 def sections_key(case_id: int) -> str:
     """The four sections' versions, e.g. "r3-s1-o2-p1": what a result was computed from."""
-    parts = []
-    for discipline, model in SECTION_MODELS.items():
-        version = model.objects.filter(case_id=case_id).values_list("version", flat=True).first()  # type: ignore[attr-defined]
-        parts.append(f"{discipline[0]}{version or 0}")
-    return "-".join(parts)
+    disciplines = list(SECTION_MODELS)
+    versions = Case.objects.filter(pk=case_id).values_list(*(f"{d}__version" for d in disciplines)).first() or ()
+    return "-".join(f"{d[0]}{v or 0}" for d, v in zip(disciplines, versions or (0,) * len(disciplines), strict=True))
 
 
 def case_scores_request(*, case: Case) -> None:

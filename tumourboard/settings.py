@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Reads of patient data and exports go to the append-only audit log (issue 9).
+    "common.audit.AccessAuditMiddleware",
 ]
 
 ROOT_URLCONF = "tumourboard.urls"
@@ -195,11 +197,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Re-drive work the broker lost: the database records what must happen (house style 7).
     "redrive-stale-scores": {"task": "scoring.redrive_stale_scores", "schedule": 60.0},
     "redrive-notifications": {"task": "cases.redrive_notifications", "schedule": 60.0},
+    "generate-series-meetings": {"task": "meetings.generate_series_meetings", "schedule": 6 * 3600.0},
+    "schedule-ready-cases": {"task": "meetings.schedule_ready_cases", "schedule": 600.0},
+    "send-due-agendas": {"task": "meetings.send_due_agendas", "schedule": 900.0},
 }
 
 # Readiness gate: the whole-spine MRI must be at most this many days old when a case becomes ready.
 # A product setting for each board to choose; the clinical spec gives no number.
 READINESS_MRI_MAX_AGE_DAYS = env.env_int("READINESS_MRI_MAX_AGE_DAYS", default=30)
+
+# Meetings: agendas are e-mailed this long before a meeting; series are generated this far ahead.
+AGENDA_LEAD_TIME_HOURS = env.env_int("AGENDA_LEAD_TIME_HOURS", default=48)
+MEETING_SERIES_HORIZON_WEEKS = env.env_int("MEETING_SERIES_HORIZON_WEEKS", default=12)
 
 # /healthz waits this long (seconds) for a worker to answer the ping task.
 HEALTHZ_WORKER_TIMEOUT = float(os.environ.get("HEALTHZ_WORKER_TIMEOUT", "2"))

@@ -18,6 +18,7 @@ from rest_framework import serializers
 from accounts.models import Board
 from cases import vocabulary as v
 from cases.models import Case, Patient, SectionBase
+from cases.submission import section_submit_errors
 from cases.vocabulary import Discipline, SectionState
 from common.fields import CodeField, RejectUnknownFieldsMixin, StrictBooleanField, StrictIntegerField
 
@@ -26,7 +27,7 @@ def _not_in_future(value: Any, field: str) -> None:
     today = timezone.localdate()
     day = timezone.localdate(value) if hasattr(value, "tzinfo") and hasattr(value, "hour") else value
     if day is not None and day > today:
-        raise serializers.ValidationError({field: [f"Cannot be in the future (today is {today.isoformat()})."]})
+        raise serializers.ValidationError(f"Cannot be in the future (today is {today.isoformat()}).")
 
 
 class UserRefSerializer(serializers.Serializer[Any]):
@@ -212,8 +213,8 @@ class SectionSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
         return attrs
 
     def submit_errors(self) -> dict[str, list[str]]:
-        """Rules a section must meet to be signed (conditional requirements of spec 4)."""
-        return {}
+        """Rules a section must meet to be signed (cases.submission; the service enforces them)."""
+        return section_submit_errors(self.instance)  # type: ignore[arg-type]
 
 
 class RadiologySectionSerializer(SectionSerializer):
@@ -255,14 +256,6 @@ class RadiologySectionSerializer(SectionSerializer):
             )
         return attrs
 
-    def submit_errors(self) -> dict[str, list[str]]:
-        section = self.instance
-        lesions = list(section.lesions.all())  # type: ignore[union-attr]
-        if not lesions:
-            return {"lesions": ["Describe at least one lesion before submitting."]}
-        if len(lesions) > 1 and sum(1 for lesion in lesions if lesion.is_index) != 1:
-            return {"lesions": ["With several lesions, mark exactly one as the index lesion (spec 4.5)."]}
-        return {}
 
 
 class SurgerySectionSerializer(SectionSerializer):
@@ -284,14 +277,6 @@ class SurgerySectionSerializer(SectionSerializer):
         _not_in_future(value, "motor_deficit_onset")
         return value
 
-    def submit_errors(self) -> dict[str, list[str]]:
-        s = self.instance
-        errors: dict[str, list[str]] = {}
-        if s.motor_deficit and s.motor_deficit_onset is None:  # type: ignore[union-attr]
-            errors["motor_deficit_onset"] = ["Required when motor_deficit is true (spec 4.2)."]
-        if s.fit_for_surgery is False and not s.fit_for_surgery_reason.strip():  # type: ignore[union-attr]
-            errors["fit_for_surgery_reason"] = ["Required when fit_for_surgery is false (spec 4.2)."]
-        return errors
 
 
 class OncologySectionSerializer(SectionSerializer):

@@ -188,9 +188,6 @@ class SectionSubmitView(_SectionActionView):
             case, section, expected = self._locked_section(request, case_id, discipline)
             if isinstance(expected, Response):
                 return expected
-            errors = SECTION_SERIALIZERS[discipline](section, context={"case": case}).submit_errors()
-            if errors:
-                return Response(errors, status=status.HTTP_400_BAD_REQUEST)
             services.section_submit(section=section, by=request.user, expected_version=expected)  # type: ignore[arg-type]
         case = _visible_case(request, case_id)
         return _section_response(selectors.section_of(case, discipline), case)

@@ -1,0 +1,405 @@
+"""Agendas: the scheduler that places ready cases on meetings, and the coordinator's manual edits.
+
+Rules (issue 6):
+- `ready` cases go to the earliest planned, future meeting of their board with room, urgent before
+  routine, a case whose latest agenda item was deferred before others of its urgency, then by
+  referral date. Room is capacity_minutes minus the allotted minutes of the planned items; each
+  placed case takes the meeting's minutes_per_case, so a meeting is never filled past capacity.
+- Ad hoc meetings take urgent (and, by hand, emergency) cases only; routine cases never.
+- Emergencies are not parked in a future meeting: the scheduler leaves them and reports them.
+- The scheduler only adds items: it never moves or removes any, so manual placements stay where
+  the coordinator put them and their minutes count against capacity. Re-running it places only
+  what is still unplaced, and a case holds at most one planned item (database constraint).
+
+Every write takes the board's row lock first, so a scheduler run and a coordinator's edit on the
+same board are serialised; the other rows are then locked as board, meeting, case, agenda items.
+The planned items of a meeting are numbered 1..n without gaps; an item that leaves the agenda
+(deferred, withdrawn) keeps its last number as a record of where it was.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, F, IntegerField, Max, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from accounts.models import Board, User
+from cases import lifecycle
+from cases.models import Case
+from cases.services import case_transition
+from cases.vocabulary import CaseStatus, Urgency
+from meetings.models import AgendaItem, Meeting
+
+# Emergencies have no rank: they are never placed by the scheduler.
+URGENCY_RANK: dict[str, int] = {Urgency.URGENT: 0, Urgency.ROUTINE: 1}
+# Meetings whose agenda a coordinator may still rearrange (deferral happens during the meeting).
+EDITABLE_MEETING_STATUSES = frozenset({Meeting.Status.PLANNED, Meeting.Status.IN_PROGRESS})
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    case_id: int
+    meeting_id: int
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleResult:
+    """What a scheduler run did, and what it left for people to handle."""
+
+    placed: tuple[Placement, ...]
+    # Ready emergency cases: flagged for immediate handling, never parked in a future meeting.
+    emergencies: tuple[int, ...]
+    # Ready cases for which no meeting of their board had room: a meeting must be added.
+    unplaced: tuple[int, ...]
+    # Ready cases that still hold a planned agenda item (they went back to work-up while on an
+    # agenda and came back): left where they are rather than placed twice.
+    already_planned: tuple[int, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-serialisable summary (the Celery task's result)."""
+        return {
+            "placed": len(self.placed),
+            "emergencies": list(self.emergencies),
+            "unplaced": list(self.unplaced),
+            "already_planned": list(self.already_planned),
+        }
+
+
+@dataclass(slots=True)
+class _Slot:
+    """A candidate meeting while a run fills it."""
+
+    meeting: Meeting
+    room: int
+    next_order: int
+    label: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.label = meeting_label(self.meeting)
+
+    @property
+    def is_full(self) -> bool:
+        return self.room < self.meeting.minutes_per_case
+
+
+def meeting_label(meeting: Meeting) -> str:
+    """'Spine MDT, 2027-03-30 15:00 Europe/Ljubljana': how history reasons and messages name a meeting."""
+    local = meeting.starts_at.astimezone(ZoneInfo(meeting.time_zone))
+    return f"{meeting.title}, {local:%Y-%m-%d %H:%M} {meeting.time_zone}"
+
+
+def _lock_boards(board_ids: Iterable[int] | None) -> list[int]:
+    """Lock the boards' rows (all boards when None), in primary-key order so runs never deadlock."""
+    boards = Board.objects.select_for_update().order_by("pk")
+    if board_ids is not None:
+        boards = boards.filter(pk__in=list(board_ids))
+    return list(boards.values_list("pk", flat=True))
+
+
+def _planned_minutes() -> Coalesce:
+    planned = (
+        AgendaItem.objects.filter(meeting=OuterRef("pk"), state=AgendaItem.State.PLANNED).order_by().values("meeting")
+    )
+    # Subqueries rather than a join and GROUP BY: PostgreSQL refuses FOR UPDATE with aggregates.
+    return Coalesce(
+        Subquery(planned.annotate(total=Sum("allotted_minutes")).values("total")), Value(0), output_field=IntegerField()
+    )
+
+
+def _last_order() -> Coalesce:
+    planned = (
+        AgendaItem.objects.filter(meeting=OuterRef("pk"), state=AgendaItem.State.PLANNED).order_by().values("meeting")
+    )
+    return Coalesce(Subquery(planned.annotate(last=Max("order")).values("last")), Value(0), output_field=IntegerField())
+
+
+def _priority(case: Case) -> tuple[int, int, date, int]:
+    deferred_first = 0 if case.latest_agenda_state == AgendaItem.State.DEFERRED else 1  # type: ignore[attr-defined]
+    return (URGENCY_RANK[case.urgency], deferred_first, case.referral_date, case.pk)
+
+
+def _plan(cases: Sequence[Case], slots: Sequence[_Slot]) -> tuple[list[tuple[Case, _Slot, int]], list[int]]:
+    """Greedy placement in priority order; returns (case, slot, order) triples and unplaced case ids.
+
+    A meeting that is full stays full for the rest of the run and an ad hoc meeting stays ad hoc,
+    so one cursor per (board, routine or not) only ever moves forward: linear in cases + meetings.
+    """
+    by_board: dict[int, list[_Slot]] = defaultdict(list)
+    for slot in slots:
+        by_board[slot.meeting.board_id].append(slot)
+    cursors: dict[tuple[int, bool], int] = {}
+    placements: list[tuple[Case, _Slot, int]] = []
+    unplaced: list[int] = []
+    for case in sorted(cases, key=_priority):
+        routine = case.urgency == Urgency.ROUTINE
+        board_slots = by_board.get(case.board_id, [])
+        i = cursors.get((case.board_id, routine), 0)
+        while i < len(board_slots) and (board_slots[i].is_full or (routine and board_slots[i].meeting.is_ad_hoc)):
+            i += 1
+        cursors[(case.board_id, routine)] = i
+        if i == len(board_slots):
+            unplaced.append(case.pk)
+            continue
+        slot = board_slots[i]
+        placements.append((case, slot, slot.next_order))
+        slot.room -= slot.meeting.minutes_per_case
+        slot.next_order += 1
+    return placements, unplaced
+
+
+@transaction.atomic
+def agenda_schedule(*, board: Board | None = None, by: User | None = None) -> ScheduleResult:
+    """Place every `ready` case of the board (of all boards when None) on the earliest planned,
+    future meeting of its board with room, under the rules in this module's docstring.
+
+    Side effects, all in one transaction: locks the boards, their candidate meetings and their
+    ready cases; creates the agenda items and moves the placed cases ready -> scheduled (version
+    bumped), both with history rows (user `by`, None for a beat run; the case's reason names the
+    meeting). The number of SQL statements does not depend on the number of cases or meetings
+    (bulk writes; SQLite alone splits them in batches of its parameter limit). Idempotent.
+    Enqueues nothing.
+    """
+    now = timezone.now()
+    board_ids = _lock_boards(None if board is None else [board.pk])
+    slots = [
+        _Slot(meeting=m, room=m.capacity_minutes - m.used_minutes, next_order=m.last_order + 1)  # type: ignore[attr-defined]
+        for m in Meeting.objects.select_for_update()
+        .filter(board_id__in=board_ids, status=Meeting.Status.PLANNED, starts_at__gt=now)
+        .annotate(used_minutes=_planned_minutes(), last_order=_last_order())
+        .order_by("starts_at", "pk")
+    ]
+    cases = list(
+        Case.objects.select_for_update()
+        .filter(board_id__in=board_ids, status=CaseStatus.READY)
+        .annotate(
+            latest_agenda_state=Subquery(
+                AgendaItem.objects.filter(case=OuterRef("pk")).order_by("-placed_at", "-pk").values("state")[:1]
+            ),
+            on_agenda=Exists(AgendaItem.objects.filter(case=OuterRef("pk"), state=AgendaItem.State.PLANNED)),
+        )
+    )
+    emergencies = sorted(c.pk for c in cases if c.urgency == Urgency.EMERGENCY)
+    already_planned = sorted(c.pk for c in cases if c.on_agenda)  # type: ignore[attr-defined]
+    candidates = [c for c in cases if c.urgency != Urgency.EMERGENCY and not c.on_agenda]  # type: ignore[attr-defined]
+    placements, unplaced = _plan(candidates, slots)
+    if placements:
+        _write_placements(placements, by=by, now=now)
+    return ScheduleResult(
+        placed=tuple(Placement(case.pk, slot.meeting.pk, order) for case, slot, order in placements),
+        emergencies=tuple(emergencies),
+        unplaced=tuple(sorted(unplaced)),
+        already_planned=tuple(already_planned),
+    )
+
+
+def _write_placements(placements: Sequence[tuple[Case, _Slot, int]], *, by: User | None, now: datetime) -> None:
+    items = [
+        AgendaItem(
+            meeting=slot.meeting,
+            case=case,
+            order=order,
+            allotted_minutes=slot.meeting.minutes_per_case,
+            state=AgendaItem.State.PLANNED,
+            is_manual=False,
+            placed_at=now,
+        )
+        for case, slot, order in placements
+    ]
+    # No per-item full_clean: its foreign-key and constraint checks cost queries per item, and
+    # every value comes from rows locked above; the database constraints still hold the line.
+    bulk_create_with_history(
+        items, AgendaItem, default_user=by, default_change_reason="placed by the scheduler", default_date=now
+    )
+    cases = []
+    for case, slot, _order in placements:
+        lifecycle.check_transition(case.status, CaseStatus.SCHEDULED)
+        case.status = CaseStatus.SCHEDULED
+        case.version += 1
+        case.updated_at = now
+        case._change_reason = f"placed on {slot.label} by the scheduler"  # type: ignore[attr-defined]
+        cases.append(case)
+    # One set-based UPDATE: every placed case gets the same status and a version bump, and the rows
+    # are locked, so the in-memory copies above equal the rows written. bulk_update would build a
+    # CASE branch per case and field (slow in Python, quadratic in the database). The history rows
+    # are then written by simple-history's bulk helper, as bulk_update_with_history would.
+    Case.objects.filter(pk__in=[case.pk for case in cases]).update(
+        status=CaseStatus.SCHEDULED, version=F("version") + 1, updated_at=now
+    )
+    Case.history.bulk_history_create(cases, update=True, default_user=by, default_date=now)
+
+
+# --- Manual agenda edits (coordinators) -----------------------------------------------------------
+
+
+def _audit(obj: Case | AgendaItem, by: User, reason: str) -> None:
+    obj._history_user = by  # type: ignore[union-attr]  # read by simple-history, also outside a request
+    obj._change_reason = reason  # type: ignore[union-attr]
+
+
+def _planned_items(meeting_id: int) -> list[AgendaItem]:
+    return list(
+        AgendaItem.objects.select_for_update()
+        .filter(meeting_id=meeting_id, state=AgendaItem.State.PLANNED)
+        .order_by("order", "pk")
+    )
+
+
+def _renumber(items: Sequence[AgendaItem], *, by: User, reason: str) -> None:
+    """Give the items the numbers 1..n in list order, saving only those whose number changes."""
+    for position, item in enumerate(items, start=1):
+        if item.order != position:
+            item.order = position
+            _audit(item, by, reason)
+            item.save(update_fields=["order"])
+
+
+def _locked_item(item: AgendaItem) -> AgendaItem:
+    """The item re-read under its board's lock, its meeting open for editing, itself planned."""
+    board_id = Meeting.objects.filter(pk=item.meeting_id).values_list("board_id", flat=True).get()
+    _lock_boards([board_id])
+    item = AgendaItem.objects.select_for_update().select_related("meeting").get(pk=item.pk)
+    if item.meeting.status not in EDITABLE_MEETING_STATUSES:
+        raise ValidationError({"meeting": f"The meeting is {item.meeting.status}: its agenda can no longer change."})
+    if item.state != AgendaItem.State.PLANNED:
+        raise ValidationError({"item": f"The agenda item is {item.state}, not planned."})
+    return item
+
+
+@transaction.atomic
+def agenda_place(*, case: Case, meeting: Meeting, by: User, order: int | None = None) -> AgendaItem:
+    """Put a ready case on a meeting's agenda by hand, at position `order` (1..n+1; None: last).
+
+    Preconditions, each refused with a ValidationError that says why: the case and the meeting
+    are on the same board; the meeting is planned and in the future; the case is not already on
+    an agenda and is `ready`; a routine case does not go on an ad hoc meeting; the meeting has
+    room for its minutes_per_case. Coordinators may place emergencies (their call, unlike the
+    scheduler's). Side effects: a manual item (never moved by the scheduler), later items
+    renumbered, the case ready -> scheduled; history with `by` for all.
+    """
+    _lock_boards([meeting.board_id])
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.board_id != meeting.board_id:
+        raise ValidationError({"case": "The case belongs to another board than the meeting."})
+    if meeting.status != Meeting.Status.PLANNED or meeting.starts_at <= timezone.now():
+        raise ValidationError({"meeting": "Cases can only be placed on planned meetings that have not started."})
+    elsewhere = AgendaItem.objects.filter(case=case, state=AgendaItem.State.PLANNED).select_related("meeting").first()
+    if elsewhere is not None:
+        raise ValidationError(
+            {
+                "case": f"The case is already on the agenda of {meeting_label(elsewhere.meeting)}: move or remove it there."
+            }
+        )
+    if case.status != CaseStatus.READY:
+        raise ValidationError({"case": f"The case is {case.status}; only ready cases can be placed on an agenda."})
+    if meeting.is_ad_hoc and case.urgency == Urgency.ROUTINE:
+        raise ValidationError({"meeting": "Ad hoc meetings are for urgent and emergency cases; this case is routine."})
+    items = _planned_items(meeting.pk)
+    used = sum(i.allotted_minutes for i in items)
+    if used + meeting.minutes_per_case > meeting.capacity_minutes:
+        raise ValidationError(
+            {
+                "meeting": (
+                    f"The meeting is full: {used} of {meeting.capacity_minutes} minutes are planned and a case "
+                    f"needs {meeting.minutes_per_case}."
+                )
+            }
+        )
+    position = len(items) + 1 if order is None else order
+    if not 1 <= position <= len(items) + 1:
+        raise ValidationError({"order": f"The position must be between 1 and {len(items) + 1}."})
+    label = meeting_label(meeting)
+    item = AgendaItem(
+        meeting=meeting,
+        case=case,
+        order=position,
+        allotted_minutes=meeting.minutes_per_case,
+        state=AgendaItem.State.PLANNED,
+        is_manual=True,
+        placed_at=timezone.now(),
+    )
+    item.full_clean()
+    _audit(item, by, f"placed by hand on {label} at #{position}")
+    item.save()
+    _renumber([*items[: position - 1], item, *items[position - 1 :]], by=by, reason=f"renumbered on {label}")
+    _set_case_status(case, CaseStatus.SCHEDULED, by=by, reason=f"placed by hand on {label}")
+    return item
+
+
+def _set_case_status(case: Case, target: str, *, by: User, reason: str) -> None:
+    # The life cycle service checks the transition and records the reason; the acting user is
+    # set here because a task has no request for simple-history's middleware to read it from.
+    case._history_user = by  # type: ignore[attr-defined]
+    case_transition(case=case, target=target, reason=reason)
+
+
+@transaction.atomic
+def agenda_move(*, item: AgendaItem, order: int, by: User) -> AgendaItem:
+    """Move a planned item to position `order` (1..n) of its meeting; the others close up.
+
+    Refused (ValidationError) when the item is not planned, its meeting is closed or cancelled, or
+    the position is out of range. Saves the renumbered items with history (`by`).
+    """
+    item = _locked_item(item)
+    items = [i for i in _planned_items(item.meeting_id) if i.pk != item.pk]
+    if not 1 <= order <= len(items) + 1:
+        raise ValidationError({"order": f"The position must be between 1 and {len(items) + 1}."})
+    label = meeting_label(item.meeting)
+    if item.order != order:
+        item.order = order
+        _audit(item, by, f"moved to #{order} on {label}")
+        item.save(update_fields=["order"])
+    # The moved item already carries its new number, so only the others are saved here.
+    _renumber([*items[: order - 1], item, *items[order - 1 :]], by=by, reason=f"renumbered on {label}")
+    return item
+
+
+def _take_off_agenda(item: AgendaItem, *, state: str, by: User, reason: str, action: str) -> AgendaItem:
+    if not reason.strip():
+        raise ValidationError({"reason": f"Say why the case is {action}."})
+    item = _locked_item(item)
+    case = Case.objects.select_for_update().get(pk=item.case_id)
+    label = meeting_label(item.meeting)
+    item.state = state
+    if state == AgendaItem.State.DEFERRED:
+        item.deferred_reason = reason
+    _audit(item, by, f"{action} from {label}: {reason}")
+    item.save(update_fields=["state", "deferred_reason"])
+    _renumber(_planned_items(item.meeting_id), by=by, reason=f"renumbered on {label}")
+    # A case that went back to work-up while on the agenda stays in work-up: only a scheduled
+    # case returns to the queue.
+    if case.status == CaseStatus.SCHEDULED:
+        _set_case_status(case, CaseStatus.READY, by=by, reason=f"{action} from {label}: {reason}")
+    return item
+
+
+@transaction.atomic
+def agenda_remove(*, item: AgendaItem, by: User, reason: str) -> AgendaItem:
+    """Take a planned item off its meeting's agenda (state withdrawn; the row stays as a record).
+
+    Needs a non-blank reason; refused (ValidationError) when the item is not planned or its meeting
+    is closed or cancelled. The later items close up; a scheduled case goes back to `ready` and
+    queues by its urgency and referral date. History with `by` and the reason on item and case.
+    """
+    return _take_off_agenda(item, state=AgendaItem.State.WITHDRAWN, by=by, reason=reason, action="removed")
+
+
+@transaction.atomic
+def agenda_defer(*, item: AgendaItem, by: User, reason: str) -> AgendaItem:
+    """Defer a planned item (state deferred, with the reason), e.g. during the meeting.
+
+    As agenda_remove, except that the case goes to the front of its urgency's queue: the next
+    scheduler run places it before the other cases of the same urgency.
+    """
+    return _take_off_agenda(item, state=AgendaItem.State.DEFERRED, by=by, reason=reason, action="deferred")
