@@ -34,7 +34,7 @@ test: system-packages install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 worker: install
-	$(BIN)/celery -A tumourboard worker --loglevel=INFO --concurrency=2
+	$(BIN)/celery -A tumourboard worker --loglevel=INFO --concurrency=2 -Q default,pdf
 
 beat: install
 	$(BIN)/celery -A tumourboard beat --loglevel=INFO

@@ -42,3 +42,19 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
             f"{count} test(s) marked {' or '.join(missing)} not run here: they need REDIS_URL (a live worker) "
             "or a PostgreSQL DATABASE_URL, and run in .ci/run."
         )
+
+
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(request: pytest.FixtureRequest) -> None:
+    """Rendered PDFs go to a per-test folder, never into the checkout's media/."""
+    if "settings" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
+        return
+    settings = request.getfixturevalue("settings")
+    settings.MEDIA_ROOT = str(request.getfixturevalue("tmp_path") / "media")
+
+
+@pytest.fixture
+def allow_sync_orm_in_browser_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Playwright's sync API runs an event loop in the test thread; Django's async-safety check
+    would refuse the test's own ORM calls. Set for the test only, never for the process."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -143,7 +143,7 @@ def _raise_emergency_alarm(case: Case, reasons: tuple[str, ...], now: datetime) 
     )
     if created:
         notification_id = notification.pk
-        transaction.on_commit(lambda: send_notification.delay(notification_id))
+        transaction.on_commit(lambda: send_notification.delay(notification_id), robust=True)  # the sweep re-drives it if the broker is down
 
 
 @transaction.atomic

@@ -26,7 +26,8 @@ def meeting_get_for_user(*, user: User, meeting_id: int) -> Meeting:
 
 
 def agenda_for_meeting(*, meeting: Meeting) -> QuerySet[AgendaItem]:
-    return meeting.agenda_items.select_related("case__patient").order_by("order", "id")
+    # A fresh query: the meeting may come with a trimmed prefetch of its items (for used minutes).
+    return AgendaItem.objects.filter(meeting=meeting).select_related("case__patient").order_by("order", "id")
 
 
 def decision_feed_for_user(*, user: User) -> QuerySet[Decision]:

@@ -128,11 +128,11 @@ def decision_finalise(
         raise StaleVersion(expected=expected_version, current=decision.version)
     if decision.state == Decision.State.FINALISED:
         raise Conflict("This decision is already finalised.")
-    if not by.check_password(password):
-        raise ValidationError({"password": "The password does not match: the signature needs your own password."})
     membership = Membership.objects.active().filter(board_id=decision.case.board_id, user=by, is_chair=True).first()
     if membership is None:
         raise ValidationError({"non_field_errors": "Only the board's chair finalises decisions."})
+    if not by.check_password(password):
+        raise ValidationError({"password": "The password does not match: the signature needs your own password."})
     if decision.meeting is not None:
         quorum = meeting_quorum(decision.meeting)
         if not quorum.reached:
@@ -180,7 +180,9 @@ def decision_finalise(
         created_at=now,
     )
     record_id = record.pk
-    transaction.on_commit(lambda: render_decision_record.delay(record_id))
+    # robust: a broker outage at commit must not turn a committed signature into an error; the
+    # sweep renders the pending record.
+    transaction.on_commit(lambda: render_decision_record.delay(record_id), robust=True)
     return record
 
 

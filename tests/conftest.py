@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -125,7 +126,8 @@ def celery_worker(django_db_setup: None, django_db_blocker) -> Iterator[subproce
     log = open(ROOT / "var" / "ci-worker.log", "ab") if (ROOT / "var").is_dir() else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "tumourboard", "worker", "--loglevel=INFO",
-         "--concurrency=1", "--hostname=pytest-worker@%h", "--without-gossip", "--without-mingle"],
+         "--concurrency=1", "--hostname=pytest-worker@%h", "--without-gossip", "--without-mingle",
+         "--queues=default,pdf"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.monotonic() + 60
@@ -202,3 +204,20 @@ def section_api(client_for, django_capture_on_commit_callbacks):
                 )
 
     return SectionApi
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+@pytest.fixture
+def chromium(allow_sync_orm_in_browser_tests: None) -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (no downloaded browser; the network is closed)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("accounts.api.v1.urls")),
     path("", include("cases.api.v1.urls")),
     path("", include("meetings.api.v1.urls")),
+    path("", include("meetings.api.v1.records_urls")),
+    path("", include("cases.api.v1.fhir_urls")),
     path("", include("scoring.api.v1.urls")),
     path("audit/", AccessEventListView.as_view(), name="api-audit"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -143,10 +143,15 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend", "rest_framework.filters.OrderingFilter"],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.DefaultPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "common.throttling.ServiceAccountRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("THROTTLE_ANON", "30/minute"),
         "user": os.environ.get("THROTTLE_USER", "2000/minute"),
+        "service": os.environ.get("THROTTLE_SERVICE", "600/minute"),
     },
     "NON_FIELD_ERRORS_KEY": "non_field_errors",
     "EXCEPTION_HANDLER": "common.exceptions.exception_handler",
@@ -191,6 +196,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Above the longest task's hard limit, so a running task is never handed to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# autodiscover_tasks() imports only <app>.tasks; the record tasks live in their own module.
+CELERY_IMPORTS = ("meetings.tasks_records",)
+# PDF rendering on its own queue (house style 7), so long renders never hold up scoring or e-mail.
+CELERY_TASK_ROUTES = {"meetings.render_decision_record": {"queue": "pdf"}}
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -200,6 +209,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "generate-series-meetings": {"task": "meetings.generate_series_meetings", "schedule": 6 * 3600.0},
     "schedule-ready-cases": {"task": "meetings.schedule_ready_cases", "schedule": 600.0},
     "send-due-agendas": {"task": "meetings.send_due_agendas", "schedule": 900.0},
+    "redrive-decision-records": {"task": "meetings.redrive_pending_records", "schedule": 300.0},
 }
 
 # Readiness gate: the whole-spine MRI must be at most this many days old when a case becomes ready.

@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("tumourboard.api_v1")),
     path("cases/", include("cases.urls")),
+    path("", include("meetings.urls")),
     path("", include("scoring.urls")),
 ]

@@ -4,10 +4,11 @@ import django_filters
 
 from cases.models import Case
 from cases.vocabulary import CaseStatus, Urgency
+from common.filters import IdFilter
 
 
 class CaseFilter(django_filters.FilterSet):
-    board = django_filters.NumberFilter(field_name="board_id")
+    board = IdFilter(field_name="board_id")
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
     urgency = django_filters.MultipleChoiceFilter(choices=Urgency.choices)
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")

@@ -371,3 +371,18 @@ class UrgencyOverrideSerializer(RejectUnknownFieldsMixin, serializers.Serializer
 
 class ChecklistAckSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
     note = serializers.CharField(max_length=2000, allow_blank=True, default="")
+
+
+class HistoryChangeSerializer(serializers.Serializer[Any]):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class HistoryEntrySerializer(serializers.Serializer[Any]):
+    at = serializers.DateTimeField()
+    by = serializers.CharField(allow_null=True)
+    subject = serializers.CharField(help_text='"case", a discipline, or "<discipline> lesion <level>"')
+    kind = serializers.ChoiceField(choices=[("created", "created"), ("changed", "changed"), ("deleted", "deleted")])
+    reason = serializers.CharField(allow_null=True)
+    changes = HistoryChangeSerializer(many=True)

@@ -23,6 +23,7 @@ from cases.api.v1.serializers import (
     CaseCreateSerializer,
     CaseSerializer,
     ChecklistAckSerializer,
+    HistoryEntrySerializer,
     ReopenSerializer,
     ScoreSerializer,
     SectionSerializer,
@@ -309,7 +310,7 @@ class CaseUrgencyView(APIView):
 
 
 class CaseHistoryView(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: ERRORS[404]})
+    @extend_schema(responses={200: HistoryEntrySerializer(many=True), 404: ERRORS[404]})
     def get(self, request: Request, case_id: int) -> Response:
         case = _visible_case(request, case_id)
         return Response([entry.as_dict() for entry in case_history(case)])

@@ -20,7 +20,8 @@ RADIATION_MODALITIES = (("cebrt", "conventional EBRT"), ("srs", "stereotactic ra
 
 class MeetingSerializer(serializers.ModelSerializer[Meeting]):
     board = serializers.PrimaryKeyRelatedField(read_only=True)
-    chair = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    chair = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    video_link = serializers.CharField(read_only=True, help_text="URL of the video call, or empty.")
     used_minutes = serializers.SerializerMethodField()
 
     class Meta:

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from cases.selectors import case_get_for_user
+from common.filters import IdFilter
 from meetings import selectors, services
 from meetings.api.v1.serializers import (
     AgendaItemSerializer,
@@ -139,8 +140,8 @@ class FeedPagination(CursorPagination):
 
 
 class DecisionFilter(django_filters.FilterSet):
-    board = django_filters.NumberFilter(field_name="case__board_id")
-    case = django_filters.NumberFilter(field_name="case_id")
+    board = IdFilter(field_name="case__board_id")
+    case = IdFilter(field_name="case_id")
     updated_since = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
 
     class Meta:

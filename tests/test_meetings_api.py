@@ -1,0 +1,189 @@
+"""Meetings, attendance, quorum and decisions over REST (issue 6), and the decision feed (issue 8)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from cases.models import Case
+from meetings.models import Decision, Meeting
+from tests.factories import TEST_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+PLAN = {
+    "radiation": {"modality": "cebrt", "dose_gy": 20, "fractions": 5, "timing": "start within 2 weeks"},
+    "surgery": [],
+    "bone_targeted_agent": True,
+}
+
+
+@pytest.fixture
+def meeting(personas):
+    return Meeting.objects.create(
+        board=personas.board, title="Spine MDT weekly", starts_at=timezone.now() + timedelta(hours=1),
+        duration_minutes=60, capacity_minutes=60, minutes_per_case=10,
+    )
+
+
+def attend(client_for, personas, meeting, roles=("chair", "oncologist", "surgeon", "radiologist", "pain_specialist")):
+    users = {"chair": personas.chair, "oncologist": personas.oncologist, "surgeon": personas.surgeon,
+             "radiologist": personas.radiologist, "pain_specialist": personas.pain}
+    client = client_for(personas.coordinator)
+    for role in roles:
+        response = client.post(f"/api/v1/meetings/{meeting.pk}/attendance/", {"user": users[role].pk, "role": role}, format="json")
+        assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_coordinator_creates_meetings_others_read(client_for, personas):
+    body = {"board": personas.board.pk, "title": "Ad hoc MSCC", "starts_at": (timezone.now() + timedelta(hours=3)).isoformat(),
+            "duration_minutes": 30, "capacity_minutes": 30, "minutes_per_case": 15, "is_ad_hoc": True}
+    assert client_for(personas.surgeon).post("/api/v1/meetings/", body, format="json").status_code == 403
+    created = client_for(personas.coordinator).post("/api/v1/meetings/", body, format="json")
+    assert created.status_code == 201, created.content
+    meeting_id = created.json()["id"]
+    assert client_for(personas.pain).get(f"/api/v1/meetings/{meeting_id}/").json()["is_ad_hoc"] is True
+    assert client_for(personas.outsider).get(f"/api/v1/meetings/{meeting_id}/").status_code == 404
+    past = {**body, "starts_at": (timezone.now() - timedelta(days=1)).isoformat()}
+    assert "starts_at" in client_for(personas.coordinator).post("/api/v1/meetings/", past, format="json").json()
+
+
+def test_quorum_lists_who_is_missing_and_blocks_decisions(client_for, personas, meeting, make_case):
+    case = make_case()
+    state = attend(client_for, personas, meeting, roles=("chair", "oncologist", "surgeon"))
+    assert state["quorum"]["reached"] is False
+    assert state["quorum"]["missing_roles"] == ["radiologist", "pain_specialist"]
+    response = client_for(personas.chair).post(
+        f"/api/v1/meetings/{meeting.pk}/decisions/", {"case": case.pk, "plan": PLAN, "rationale": "x"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "missing: radiologist, pain specialist" in response.json()["non_field_errors"][0]
+
+
+def test_attendance_role_must_be_held(client_for, personas, meeting):
+    response = client_for(personas.coordinator).post(
+        f"/api/v1/meetings/{meeting.pk}/attendance/", {"user": personas.pain.pk, "role": "surgeon"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "cannot attend as surgeon" in response.json()["role"][0]
+
+
+def _decide(client_for, personas, meeting, case, **extra):
+    body = {"case": case.pk, "plan": PLAN, "rationale": "Radiosensitive tumour, stable spine", "follows_recommendation": True, **extra}
+    response = client_for(personas.chair).post(f"/api/v1/meetings/{meeting.pk}/decisions/", body, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_deviation_needs_a_reason(client_for, personas, meeting, make_case):
+    case = make_case()
+    attend(client_for, personas, meeting)
+    response = client_for(personas.chair).post(
+        f"/api/v1/meetings/{meeting.pk}/decisions/",
+        {"case": case.pk, "plan": PLAN, "rationale": "x", "follows_recommendation": False}, format="json",
+    )
+    assert response.status_code == 400
+    assert "deviation_reason" in response.json()
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        {"radiation": {"modality": "proton"}},
+        {"radiation": {"modality": "cebrt", "fractions": 2.5}},
+        {"radiation": {"modality": "none", "dose_gy": 8}},
+        {"radiation": {"modality": "cebrt"}, "surgery": [{"procedure": "laminectomy", "level": "T4"}]},
+        {"radiation": {"modality": "cebrt"}, "surgery": [{"procedure": "stabilisation", "level": "T13"}]},
+        {"radiation": {"modality": "cebrt"}, "extra": 1},
+        {},
+    ],
+)
+def test_bad_plans_are_400(client_for, personas, meeting, make_case, plan):
+    case = make_case()
+    attend(client_for, personas, meeting)
+    response = client_for(personas.chair).post(
+        f"/api/v1/meetings/{meeting.pk}/decisions/", {"case": case.pk, "plan": plan, "rationale": "x"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "plan" in response.json()
+
+
+def test_only_the_chair_decides(client_for, personas, meeting, make_case):
+    case = make_case()
+    attend(client_for, personas, meeting)
+    for user in (personas.surgeon, personas.coordinator, personas.service):
+        response = client_for(user).post(f"/api/v1/meetings/{meeting.pk}/decisions/", {"case": case.pk, "plan": PLAN}, format="json")
+        assert response.status_code == 403
+
+
+def _schedule(case):
+    Case.objects.filter(pk=case.pk).update(status="scheduled")
+
+
+def test_finalise_signs_with_password_and_moves_the_case(client_for, personas, meeting, make_case, django_capture_on_commit_callbacks):
+    case = make_case()
+    _schedule(case)
+    attend(client_for, personas, meeting)
+    draft = _decide(client_for, personas, meeting, case)
+    chair = client_for(personas.chair)
+    wrong = chair.post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": "nope"}, format="json")
+    assert wrong.status_code == 400 and "password" in wrong.json()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = chair.post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": TEST_PASSWORD}, format="json")
+    assert done.status_code == 200, done.content
+    body = done.json()
+    assert (body["state"], body["version"], body["finalised_by"]) == ("finalised", 1, "chair")
+    assert body["signed"]["rationale"] == "Radiosensitive tumour, stable spine"
+    assert client_for(personas.service).get(f"/api/v1/cases/{case.pk}/").json()["status"] == "discussed"
+    # A finalised decision is not edited: only reopened with a reason.
+    again = chair.post(f"/api/v1/meetings/{meeting.pk}/decisions/", {"case": case.pk, "plan": PLAN}, format="json")
+    assert again.status_code == 409
+    assert chair.post(f"/api/v1/decisions/{draft['id']}/reopen/", {"reason": ""}, format="json").status_code == 400
+    reopened = chair.post(f"/api/v1/decisions/{draft['id']}/reopen/", {"reason": "New MRI"}, format="json")
+    assert reopened.json()["state"] == "reopened"
+    # While the amendment is drafted, clients still see the signed content.
+    _decide(client_for, personas, meeting, case, rationale="Amended: add SBRT boost")
+    signed = client_for(personas.service).get(f"/api/v1/decisions/{draft['id']}/").json()["signed"]
+    assert signed["rationale"] == "Radiosensitive tumour, stable spine"
+    with django_capture_on_commit_callbacks(execute=True):
+        amended = chair.post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": TEST_PASSWORD}, format="json").json()
+    assert (amended["version"], amended["signed"]["rationale"]) == (2, "Amended: add SBRT boost")
+
+
+def _finalised_decision(client_for, personas, meeting, make_case, capture):
+    case = make_case()
+    _schedule(case)
+    draft = _decide(client_for, personas, meeting, case)
+    with capture(execute=True):
+        response = client_for(personas.chair).post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": TEST_PASSWORD}, format="json")
+    assert response.status_code == 200, response.content
+    return draft["id"]
+
+
+def test_decision_feed_pages_without_misses_or_repeats(client_for, personas, meeting, make_case, django_capture_on_commit_callbacks):
+    attend(client_for, personas, meeting)
+    since = (timezone.now() - timedelta(minutes=1)).isoformat()
+    first_batch = [_finalised_decision(client_for, personas, meeting, make_case, django_capture_on_commit_callbacks) for _ in range(5)]
+    client = client_for(personas.service)
+    seen: list[int] = []
+    page = client.get("/api/v1/decisions/", {"updated_since": since, "page_size": 2}).json()
+    seen += [d["id"] for d in page["results"]]
+    # New decisions arrive while the client pages.
+    later = [_finalised_decision(client_for, personas, meeting, make_case, django_capture_on_commit_callbacks) for _ in range(3)]
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        seen += [d["id"] for d in page["results"]]
+    assert seen == first_batch + later
+    assert len(seen) == len(set(seen))
+    # An amendment re-enters the feed at its end.
+    chair = client_for(personas.chair)
+    chair.post(f"/api/v1/decisions/{first_batch[0]}/reopen/", {"reason": "typo"}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        chair.post(f"/api/v1/decisions/{first_batch[0]}/finalise/", {"password": TEST_PASSWORD}, format="json")
+    ids = [d["id"] for d in client.get("/api/v1/decisions/", {"updated_since": since, "page_size": 50}).json()["results"]]
+    assert ids[-1] == first_batch[0] and len(ids) == 8
+    assert client_for(personas.outsider).get("/api/v1/decisions/").json()["results"] == []
+    assert Decision.objects.count() == 8
