@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases import views, views_panels
 
 app_name = "cases"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("<int:case_id>/", views.case_detail, name="detail"),
     path("<int:case_id>/sections/<str:discipline>/", views.section_edit, name="section"),
     path("<int:case_id>/history/", views.history, name="history"),
+    path("<int:case_id>/emergency/<str:step>/", views_panels.checklist_ack, name="checklist-ack"),
+    path("<int:case_id>/urgency/", views_panels.urgency_override, name="urgency"),
 ]

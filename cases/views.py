@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Board, Membership, User
 from accounts.selectors import board_list_for_user
+from cases.views_panels import case_panels
 from cases import lifecycle, selectors, services
 from cases.api.v1.serializers import SECTION_SERIALIZERS
 from cases.forms import ReferralForm, SectionEditor, label_for, section_rows, section_values
@@ -286,6 +287,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "missing": _missing(case),
         "sections": _section_cards(case, membership),
         "scores": [_score_line(entry) for entry in case_scores(case=case)],
+        **case_panels(case, membership),
     }
     return render(request, "cases/case_detail.html", context)
 
