@@ -27,13 +27,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Board, Membership, User
 from accounts.selectors import board_list_for_user
-from cases.views_panels import case_panels
 from cases import lifecycle, selectors, services
 from cases.api.v1.serializers import SECTION_SERIALIZERS
 from cases.forms import ReferralForm, SectionEditor, label_for, section_rows, section_values
 from cases.history import HistoryEntry, case_history
 from cases.models import SECTION_MODELS, Case, CaseQuerySet, PainLesion, RadiologyLesion, SectionBase, SurgeryLesion
 from cases.readiness import COORDINATOR, case_missing
+from cases.views_panels import case_panels
 from cases.vocabulary import SECTION_OWNER, CaseStatus, Discipline, SectionState
 from common.errors import Conflict, StaleVersion
 from scoring.registry import REGISTRY
