@@ -14,12 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpRequest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Board, Discipline, User
+from accounts.otp import otp_enrolled, otp_required_for
 from tests.factories import BoardFactory, MembershipFactory, UserFactory
 from tumourboard.celery import app as celery_app
 
@@ -99,7 +106,7 @@ def client_for():
     """An API client authenticated with the user's token (as REST clients do)."""
 
     def make(user: User) -> APIClient:
-        client = APIClient()
+        client = VerifiedAPIClient()
         token, _ = Token.objects.get_or_create(user=user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
         return client
@@ -221,3 +228,54 @@ def chromium(allow_sync_orm_in_browser_tests: None) -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+# --- Second factor (issue 9)
+
+
+def enrol_authenticator(user: User) -> TOTPDevice:
+    """The user's confirmed authenticator app (created on first use), as after set-up in the browser."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
+
+
+def authenticator_code(device: TOTPDevice, steps_ahead: int = 0) -> str:
+    """The code the app shows now (or `steps_ahead` 30-second steps later: a code is accepted once,
+    and the device accepts the next step's code too)."""
+    code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift + steps_ahead)
+    return f"{code:0{device.digits}d}"
+
+
+class _VerifiedLogins:
+    """Test clients whose logins are sessions that have passed the second factor, as a person's
+    browser session is after the code step: chairs and coordinators (and anyone enrolled) get a
+    confirmed device, and the session records it. The OTP step itself is tested in test_security."""
+
+    def force_login(self, user: User, backend: str | None = None) -> None:
+        super().force_login(user, backend)  # type: ignore[misc]
+        if otp_required_for(user) or otp_enrolled(user):
+            session = self.session  # type: ignore[attr-defined]
+            session[DEVICE_ID_SESSION_KEY] = enrol_authenticator(user).persistent_id
+            session.save()
+
+    def login(self, **credentials: Any) -> bool:
+        # django-axes checks every authentication against the request it comes with.
+        user = authenticate(HttpRequest(), **credentials)
+        if user is None:
+            return False
+        self.force_login(user, backend=user.backend)  # type: ignore[arg-type]
+        return True
+
+
+class VerifiedClient(_VerifiedLogins, Client):
+    pass
+
+
+class VerifiedAPIClient(_VerifiedLogins, APIClient):
+    pass
+
+
+@pytest.fixture
+def client() -> VerifiedClient:
+    """pytest-django's `client`, with logins that pass the second factor (see _VerifiedLogins)."""
+    return VerifiedClient()

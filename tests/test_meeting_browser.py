@@ -17,6 +17,7 @@ from cases.demo import seed_cases
 from cases.models import Case
 from meetings import scheduling, services
 from meetings.models import Decision, Meeting
+from tests.conftest import authenticator_code, enrol_authenticator
 
 # Demo people who count toward the quorum (accounts.demo), as the attendance form names them.
 ATTENDEES = ("Cene Novak", "Olga Kos", "Simon Zupan", "Rada Horvat", "Petra Krajnc")
@@ -49,6 +50,7 @@ def _finalise(page: Page) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_chair_runs_a_meeting(live_server: LiveServer, chromium: Browser) -> None:
     meeting, first, second = _seed_meeting()
+    authenticator = enrol_authenticator(User.objects.get(username="chair"))
     page = chromium.new_page()
     page.set_default_timeout(60_000)  # finalising renders the record PDF in-process
 
@@ -56,6 +58,9 @@ def test_chair_runs_a_meeting(live_server: LiveServer, chromium: Browser) -> Non
     page.get_by_label("Username").fill("chair")
     page.get_by_label("Password").fill(demo_password())
     page.get_by_role("button", name="Log in").click()
+    # Chairs pass the second factor: the code of the authenticator app enrolled above.
+    page.get_by_label("Code").fill(authenticator_code(authenticator))
+    page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(f"{live_server.url}/meetings/")
 
     # The agenda, in order; no quorum yet.

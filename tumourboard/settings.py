@@ -8,6 +8,7 @@ sets DJANGO_DEBUG=1 for `make run` and `make test`.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from tumourboard import env
@@ -31,6 +32,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "simple_history",
+    # Second factor (TOTP, recovery codes) and login lockout (issue 9).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "common",
     "accounts",
     "scoring",
@@ -40,6 +46,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response, pages and API alike (issue 9).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -48,14 +56,20 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     # Every page needs a login except those marked @login_not_required (login, /healthz).
     # DRF views opt out and answer 401 themselves.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Chairs and coordinators (and anyone with a confirmed device) pass the second factor first.
+    "accounts.views_otp.OtpRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Reads of patient data and exports go to the append-only audit log (issue 9).
     "common.audit.AccessAuditMiddleware",
+    # Last, as django-axes requires: turns a lockout flagged during authentication into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tumourboard.urls"
@@ -89,6 +103,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out username or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "landing"
 LOGOUT_REDIRECT_URL = "login"
@@ -129,6 +145,37 @@ if env.env_bool("SECURE_PROXY_SSL_HEADER", default=False):
 X_FRAME_OPTIONS = "DENY"
 # The health probe answers over plain HTTP on the host's own address (load balancers, CI probes).
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Request bodies above 1 MiB are refused (400/413) before they are parsed; no form or JSON body
+# of this product comes near it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# Failed logins (login page, admin, token endpoint) lock out the username and, separately, the
+# client address after 5 failures for 15 minutes; a successful login resets the count. Behind a
+# shared NAT the address rule can lock a whole site out for the cool-off: see docs/security.md.
+AXES_FAILURE_LIMIT = env.env_int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.env_int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+
+# Second factor: the issuer name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "tumourboard"
+
+# Content-Security-Policy: nothing inline, nothing from elsewhere. The interactive API docs
+# (Swagger UI, ReDoc) load their scripts from a CDN with inline start-up code, so they are left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/v1/schema/swagger/", "/api/v1/schema/redoc/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "style-src": ["'self'"],
+        "script-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    },
+}
 
 # --- REST API (contract: token auth, 401/403/404 semantics, field-level 400s).
 REST_FRAMEWORK = {

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", landing, name="landing"),
     path("healthz", healthz, name="healthz"),
     path("audit/", audit_log, name="audit-log"),
+    path("accounts/otp/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("tumourboard.api_v1")),
