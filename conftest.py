@@ -44,13 +44,23 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
         )
 
 
+@pytest.fixture(scope="session")
+def worker_media_root(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The media folder shared by the test process and the live worker (tests marked `worker`)."""
+    return str(tmp_path_factory.mktemp("worker-media"))
+
+
 @pytest.fixture(autouse=True)
 def _media_in_a_temporary_folder(request: pytest.FixtureRequest) -> None:
-    """Rendered PDFs go to a per-test folder, never into the checkout's media/."""
+    """Rendered PDFs go to a temporary folder, never into the checkout's media/; a test that talks
+    to the live worker uses the folder the worker writes to."""
     if "settings" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
         return
     settings = request.getfixturevalue("settings")
-    settings.MEDIA_ROOT = str(request.getfixturevalue("tmp_path") / "media")
+    if request.node.get_closest_marker("worker"):
+        settings.MEDIA_ROOT = request.getfixturevalue("worker_media_root")
+    else:
+        settings.MEDIA_ROOT = str(request.getfixturevalue("tmp_path") / "media")
 
 
 @pytest.fixture

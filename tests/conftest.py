@@ -125,11 +125,11 @@ def _database_url_for_worker() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup: None, django_db_blocker) -> Iterator[subprocess.Popen[bytes]]:  # type: ignore[no-untyped-def]
+def celery_worker(django_db_setup: None, django_db_blocker, worker_media_root: str) -> Iterator[subprocess.Popen[bytes]]:  # type: ignore[no-untyped-def]
     """A real Celery worker process, consuming from Redis and bound to the test database."""
     with django_db_blocker.unblock():
         database_url = _database_url_for_worker()
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "1"}
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "1", "MEDIA_ROOT": worker_media_root}
     log = open(ROOT / "var" / "ci-worker.log", "ab") if (ROOT / "var").is_dir() else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "tumourboard", "worker", "--loglevel=INFO",
