@@ -48,7 +48,7 @@ typecheck: install
 	$(DEV) $(BIN)/mypy scoring/rules accounts common
 
 bench: install
-	$(DEV) $(BIN)/python -m bench
+	$(BIN)/python -m bench  # production settings and its own services: see bench/README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis staticfiles db.sqlite3 test-db.sqlite3 var

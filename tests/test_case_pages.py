@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import SECTION_MODELS, Case, OncologySection, PainSection, Patient, RadiologySection, SurgerySection
+from tests.conftest import VerifiedClient
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +88,7 @@ def read_form(content: bytes, css_class: str = "section-form") -> FormData:
 
 
 def browser(user) -> Client:
-    client = Client()
+    client = VerifiedClient()
     client.force_login(user)
     return client
 

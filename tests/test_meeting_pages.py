@@ -20,7 +20,7 @@ from accounts.models import Membership, User
 from cases.models import Case
 from meetings import scheduling, services
 from meetings.models import AgendaItem, Attendance, Decision, Meeting
-from tests.conftest import Personas
+from tests.conftest import Personas, VerifiedClient
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ ALL_ROLES = ("chair", "oncologist", "surgeon", "radiologist", "pain_specialist")
 
 
 def _browser(user: User | None) -> Client:
-    client = Client()
+    client = VerifiedClient()
     if user is not None:
         client.force_login(user)
     return client
