@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 # Development mode for the local targets; production runs with DJANGO_DEBUG=0 and a SECRET_KEY.
 DEV := DJANGO_DEBUG=1
 
-.PHONY: run test test-fast worker beat lint typecheck bench clean install system-packages migrate seed
+.PHONY: run test worker beat lint typecheck bench clean install system-packages migrate seed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,7 @@ typecheck: install
 	$(DEV) $(BIN)/mypy scoring/rules accounts common
 
 bench: install
+	bin/ensure-system-packages pdf bench
 	$(BIN)/python -m bench  # production settings and its own services: see bench/README.md
 
 clean:

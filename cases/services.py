@@ -122,19 +122,29 @@ def case_transition(*, case: Case, target: str, reason: str, by: User | None = N
     return case
 
 
-def _refresh_readiness(case: Case, by: User) -> None:
-    """referred -> in_workup on the first change; in_workup <-> ready as the gate opens or closes."""
-    case.refresh_from_db(fields=["status", "version"])
+def _refresh_readiness(case_id: int, by: User) -> None:
+    """referred -> in_workup on the first change; in_workup <-> ready as the gate opens or closes.
+
+    Works on a fresh row (the caller's copy may predate the urgency refresh), so history records
+    the case as it is.
+    """
+    case = Case.objects.select_related("radiology", "surgery", "oncology", "pain").get(pk=case_id)
     if case.status == CaseStatus.REFERRED:
         _set_status(case, CaseStatus.IN_WORKUP, "work-up started", by)
-    fresh = Case.objects.select_related("radiology", "surgery", "oncology", "pain").get(pk=case.pk)
-    complete = not case_missing(fresh)
+    complete = not case_missing(case)
     if case.status == CaseStatus.IN_WORKUP and complete:
         _set_status(case, CaseStatus.READY, "all sections submitted and the minimum dataset present", by)
     elif case.status == CaseStatus.READY and not complete:
         _set_status(case, CaseStatus.IN_WORKUP, "a section is no longer complete", by)
     # A scheduled case keeps its place on the agenda when a section is reopened: the agenda e-mail
     # lists what is missing from whom so the specialist can finish before the meeting.
+
+
+def _lock_case(section: SectionBase) -> Case:
+    """The section's case, locked for this transaction. Writers of different sections of one case
+    queue here, so case-level facts (version, urgency, status) are never computed from a stale read.
+    FOR NO KEY UPDATE: it does not block the score task's rows that only reference the case."""
+    return Case.objects.select_for_update(no_key=True, of=("self",)).get(pk=section.case_id)  # type: ignore[attr-defined]
 
 
 def _replace_lesions(
@@ -185,7 +195,7 @@ def section_update(
     written), Conflict when the section is submitted (reopen it first) or the case is past its
     meeting. The version increases by one; scores are recomputed on commit.
     """
-    case = section.case  # type: ignore[attr-defined]
+    case = _lock_case(section)
     _check_version(section, expected_version)
     _check_case_open(case)
     if section.state == SectionState.SUBMITTED:
@@ -211,7 +221,7 @@ def section_submit(*, section: SectionBase, by: User, expected_version: int) -> 
     Raises ValidationError, naming the fields, when the section breaks a submission rule
     (cases.submission).
     """
-    case = section.case  # type: ignore[attr-defined]
+    case = _lock_case(section)
     _check_version(section, expected_version)
     _check_case_open(case)
     if section.state == SectionState.SUBMITTED:
@@ -237,7 +247,7 @@ def section_reopen(*, section: SectionBase, by: User, expected_version: int, rea
     The signature is cleared (the next submission signs again); a ready or scheduled case goes back
     to work-up.
     """
-    case = section.case  # type: ignore[attr-defined]
+    case = _lock_case(section)
     _check_version(section, expected_version)
     _check_case_open(case)
     if section.state != SectionState.SUBMITTED:
@@ -259,5 +269,5 @@ def section_reopen(*, section: SectionBase, by: User, expected_version: int, rea
 def _after_section_change(case: Case, by: User) -> None:
     # spec 6.1: urgency and the MSCC trigger are evaluated on every save, in this transaction.
     case_urgency_refresh(case_id=case.pk, by=by)
-    _refresh_readiness(case, by)
+    _refresh_readiness(case.pk, by)
     case_scores_request(case=case)

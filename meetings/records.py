@@ -291,7 +291,17 @@ def record_render(*, record_id: int) -> bool:
     record = DecisionRecord.objects.get(pk=record_id)
     try:
         pdf = render_pdf(render_to_string("meetings/record.html", record_context(record)), static_base_url())
-        record.pdf.save(record_file_name(record), ContentFile(pdf), save=False)
+        if not _owned(record_id, attempt).exists():
+            # Overtaken while rendering (a retry or re-drive claimed and published): store nothing.
+            return False
+        name = record_file_name(record)
+        # A render killed between storing and publishing leaves a file at this version's own name;
+        # the row is still pending and this render owns the claim, so that file is ours to replace
+        # (no orphan copy of a patient's record, no suffixed name).
+        stored_name = record.pdf.field.generate_filename(record, name)
+        if record.pdf.storage.exists(stored_name):
+            record.pdf.storage.delete(stored_name)
+        record.pdf.save(name, ContentFile(pdf), save=False)
         published = _owned(record_id, attempt).update(
             state=DecisionRecord.State.READY,
             pdf=record.pdf.name,
@@ -307,8 +317,10 @@ def record_render(*, record_id: int) -> bool:
             record.pdf.storage.delete(record.pdf.name)
         raise RecordRenderError(f"Rendering decision record {record_id} failed (attempt {attempt}): {exc}") from exc
     if not published:
-        # Overtaken by a later claim while rendering: that render's file is the record.
-        record.pdf.storage.delete(record.pdf.name)
+        # Overtaken between the check and the publication: unless the winner published this very
+        # file name, the file is ours and unreferenced.
+        if not DecisionRecord.objects.filter(pk=record_id, state=DecisionRecord.State.READY, pdf=record.pdf.name).exists():
+            record.pdf.storage.delete(record.pdf.name)
         return False
     return True
 

@@ -42,6 +42,8 @@ def decision_feed_for_user(*, user: User) -> QuerySet[Decision]:
 
 
 def decision_get_for_user(*, user: User, decision_id: int) -> Decision:
+    """A decision of the user's boards. A draft never finalised is the chair's working copy: to
+    everyone else it does not exist yet (404), here and for its records."""
     decision = (
         Decision.objects.visible_to(user)
         .select_related("case", "meeting", "finalised_by")
@@ -51,6 +53,8 @@ def decision_get_for_user(*, user: User, decision_id: int) -> Decision:
     )
     if decision is None:
         raise Http404("No decision with this id on your boards.")
+    if decision.feed_seq is None and not is_chair(membership_on(user=user, board_id=decision.case.board_id)):
+        raise Http404("This decision has not been finalised yet.")
     return decision
 
 

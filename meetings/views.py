@@ -487,8 +487,6 @@ def _decision_for_page(request: HttpRequest, decision_id: int) -> tuple[Decision
     user = _user(request)
     decision = selectors.decision_get_for_user(user=user, decision_id=decision_id)
     chair = selectors.is_chair(selectors.membership_on(user=user, board_id=decision.case.board_id))
-    if decision.feed_seq is None and not chair:
-        raise Http404("This decision has not been finalised yet.")
     return decision, chair
 
 

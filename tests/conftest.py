@@ -279,3 +279,17 @@ class VerifiedAPIClient(_VerifiedLogins, APIClient):
 def client() -> VerifiedClient:
     """pytest-django's `client`, with logins that pass the second factor (see _VerifiedLogins)."""
     return VerifiedClient()
+
+
+def fill_ids(value: Any, ids: dict[str, str]) -> Any:
+    """A request body template with `{name}` placeholders filled in; an id standing alone becomes a
+    number, as JSON clients send it."""
+    if isinstance(value, str):
+        filled = value.format(**ids)
+        whole = value.startswith("{") and value.endswith("}") and value.count("{") == 1
+        return int(filled) if whole and filled.isdigit() else filled
+    if isinstance(value, dict):
+        return {k: fill_ids(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill_ids(v, ids) for v in value]
+    return value

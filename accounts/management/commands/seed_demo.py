@@ -16,6 +16,8 @@ class Command(BaseCommand):
         memberships = seed_people()
         cases = seed_cases()
         meetings = seed_meetings()
+        for case in cases:  # scheduling and the demo decision moved some cases on
+            case.refresh_from_db(fields=["status", "urgency"])
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ with:"))
         for m in memberships:
             self.stdout.write(f"  {m.user.username:<12} {m.board.name:<14} {', '.join(m.roles)}")

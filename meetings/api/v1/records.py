@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from cases.api.v1.serializers import UserRefSerializer
 from meetings.models import Decision, DecisionRecord
 from meetings.records import record_download_bytes, record_download_name, record_verify
+from meetings.selectors import decision_get_for_user
 
 NOT_VISIBLE = OpenApiResponse(description="No such decision or version on your boards")
 NOT_RENDERED = OpenApiResponse(description="Rendering failed: `error` says why")
@@ -49,7 +50,7 @@ class DecisionRecordSerializer(serializers.ModelSerializer[DecisionRecord]):
 
 
 def _visible_decision(request: Request, decision_id: int) -> Decision:
-    return get_object_or_404(Decision.objects.visible_to(request.user), pk=decision_id)
+    return decision_get_for_user(user=request.user, decision_id=decision_id)  # type: ignore[arg-type]
 
 
 def _record(request: Request, decision_id: int, version: int) -> DecisionRecord:

@@ -8,7 +8,6 @@ from typing import Any
 import django_filters
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -165,10 +164,6 @@ class DecisionDetailView(APIView):
     @extend_schema(responses={200: DecisionSerializer, 404: ERRORS[404]})
     def get(self, request: Request, decision_id: int) -> Response:
         decision = selectors.decision_get_for_user(user=request.user, decision_id=decision_id)  # type: ignore[arg-type]
-        if decision.feed_seq is None and not selectors.is_chair(
-            selectors.membership_on(user=request.user, board_id=decision.case.board_id)  # type: ignore[arg-type]
-        ):
-            raise Http404("This decision has not been finalised yet.")
         return Response(DecisionSerializer(decision).data, headers={"ETag": decision.etag})
 
 
