@@ -211,6 +211,13 @@ class DecisionForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=f"Needed to finalise: your signature, meaning \u201c{SIGNATURE_MEANING}\u201d.",
     )
+    otp = forms.CharField(
+        required=False,
+        max_length=32,
+        label="Authenticator code",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text="Needed to finalise when you use an authenticator app (a recovery code works too).",
+    )
 
     def __init__(
         self,

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, User
+from accounts.otp import otp_enrolled, otp_verify
 from cases.lifecycle import check_transition
 from cases.models import Case
 from cases.vocabulary import CaseStatus
@@ -110,11 +111,13 @@ def decision_finalise(
     by: User,
     password: str,
     expected_version: int,
+    otp: str = "",
     now: datetime | None = None,
 ) -> DecisionRecord:
     """The chair signs the decision: it becomes the board's decision and a record version is made.
 
-    Preconditions: `by` chairs the board; the password is theirs (signature manifestation, issue 7);
+    Preconditions: `by` chairs the board; the password is theirs, and so is the authenticator code
+    when they have one (signature manifestation, issue 7);
     the meeting has quorum; plan, rationale and the follows/deviation answer are recorded.
     Side effects: the case goes to `discussed` (first finalisation), its agenda item to `presented`,
     the decision gets a feed position, and a pending DecisionRecord is created whose rendering
@@ -133,6 +136,11 @@ def decision_finalise(
         raise ValidationError({"non_field_errors": "Only the board's chair finalises decisions."})
     if not by.check_password(password):
         raise ValidationError({"password": "The password does not match: the signature needs your own password."})
+    # The signature asks for the second factor too, wherever the chair has one (issue 7).
+    if otp_enrolled(by) and otp_verify(user=by, token=otp) is None:
+        raise ValidationError(
+            {"otp": "Enter the current code of your authenticator app (or a recovery code) to sign."}
+        )
     if decision.meeting is not None:
         quorum = meeting_quorum(decision.meeting)
         if not quorum.reached:

@@ -455,7 +455,8 @@ def _decision_post(request: HttpRequest, screen: LiveScreen, form: DecisionForm,
             )  # fmt: skip
             if finalise:
                 record = services.decision_finalise(
-                    decision=decision, by=user, password=password, expected_version=decision.version
+                    decision=decision, by=user, password=password, expected_version=decision.version,
+                    otp=form.cleaned_data["otp"],
                 )
     except ValidationError as error:
         form.add_errors(_error_detail(error))

@@ -187,3 +187,30 @@ def test_decision_feed_pages_without_misses_or_repeats(client_for, personas, mee
     assert ids[-1] == first_batch[0] and len(ids) == 8
     assert client_for(personas.outsider).get("/api/v1/decisions/").json()["results"] == []
     assert Decision.objects.count() == 8
+
+
+def test_signing_asks_for_the_second_factor_when_the_chair_has_one(client_for, personas, meeting, make_case, django_capture_on_commit_callbacks):
+    from accounts.otp import recovery_codes_generate
+    from tests.conftest import authenticator_code, enrol_authenticator
+
+    case = make_case()
+    _schedule(case)
+    attend(client_for, personas, meeting)
+    draft = _decide(client_for, personas, meeting, case)
+    device = enrol_authenticator(personas.chair)
+    chair = client_for(personas.chair)
+    url = f"/api/v1/decisions/{draft['id']}/finalise/"
+    missing = chair.post(url, {"password": TEST_PASSWORD}, format="json")
+    assert missing.status_code == 400 and "authenticator" in missing.json()["otp"][0]
+    wrong = chair.post(url, {"password": TEST_PASSWORD, "otp": "000000" if authenticator_code(device) != "000000" else "111111"}, format="json")
+    assert wrong.status_code == 400 and "otp" in wrong.json()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = chair.post(url, {"password": TEST_PASSWORD, "otp": authenticator_code(device)}, format="json")
+    assert done.status_code == 200, done.content
+    # A recovery code signs too, once.
+    chair.post(f"/api/v1/decisions/{draft['id']}/reopen/", {"reason": "typo"}, format="json")
+    code = recovery_codes_generate(user=personas.chair, count=1)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert chair.post(url, {"password": TEST_PASSWORD, "otp": code}, format="json").status_code == 200
+    chair.post(f"/api/v1/decisions/{draft['id']}/reopen/", {"reason": "again"}, format="json")
+    assert chair.post(url, {"password": TEST_PASSWORD, "otp": code}, format="json").status_code == 400

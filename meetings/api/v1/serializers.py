@@ -163,6 +163,10 @@ class DecisionWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer[A
 
 class FinaliseSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
     password = serializers.CharField(write_only=True, help_text="The chair's own password: the signature.")
+    otp = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, default="", max_length=32,
+        help_text="The current authenticator code (or a recovery code); required when the chair has an authenticator.",
+    )
 
 
 class ReopenDecisionSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):

@@ -176,6 +176,7 @@ class DecisionFinaliseView(APIView):
         body = FinaliseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.decision_finalise(decision=decision, by=request.user, password=body.validated_data["password"],  # type: ignore[arg-type]
+                                   otp=body.validated_data["otp"],
                                    expected_version=decision.version)
         fresh = selectors.decision_get_for_user(user=request.user, decision_id=decision_id)  # type: ignore[arg-type]
         return Response(DecisionSerializer(fresh).data, headers={"ETag": fresh.etag})
