@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -36,6 +36,7 @@ from cases.readiness import case_missing
 from cases.vocabulary import Discipline
 from common.errors import StaleVersion
 from common.http import if_match_version
+from common.openapi import ERRORS
 from scoring.selectors import case_recommendation, case_scores
 
 DISCIPLINE_PARAM = OpenApiParameter(
@@ -45,14 +46,6 @@ IF_MATCH = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
     description="The ETag of the section as read; 428 when missing, 412 when stale.",
 )
-ERRORS = {
-    400: OpenApiResponse(description="Field-level errors: {field: [message]}"),
-    403: OpenApiResponse(description="Visible, but your role may not do this"),
-    404: OpenApiResponse(description="Not on your boards"),
-    409: OpenApiResponse(description="Not allowed in the current state"),
-    412: OpenApiResponse(description="Stale If-Match: someone changed it since you read it"),
-    428: OpenApiResponse(description="If-Match missing"),
-}
 
 
 class CaseListCreateView(generics.ListCreateAPIView[Case]):

@@ -9,7 +9,7 @@ import django_filters
 from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import CursorPagination
@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from cases.selectors import case_get_for_user
 from common.filters import IdFilter
+from common.openapi import ERRORS
 from meetings import selectors, services
 from meetings.api.v1.serializers import (
     AgendaItemSerializer,
@@ -35,14 +36,6 @@ from meetings.api.v1.serializers import (
 )
 from meetings.models import Decision, Meeting
 from meetings.quorum import meeting_quorum
-
-ERRORS = {
-    400: OpenApiResponse(description="Field-level errors: {field: [message]}"),
-    403: OpenApiResponse(description="Visible, but your role may not do this"),
-    404: OpenApiResponse(description="Not on your boards"),
-    409: OpenApiResponse(description="Not allowed in the current state"),
-    412: OpenApiResponse(description="Stale version"),
-}
 
 
 class MeetingListCreateView(generics.ListCreateAPIView[Meeting]):
