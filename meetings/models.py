@@ -185,7 +185,10 @@ class Decision(models.Model):
     deviation_reason = models.TextField(blank=True)
     follow_up_date = models.DateField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    # The record version the decision is at (1 = first finalisation, 2 = first amendment, ...).
     version = models.PositiveIntegerField(default=1)
+    # Increases on every change (draft edits, finalisation, reopening): the ETag for If-Match.
+    revision = models.PositiveIntegerField(default=1)
     finalised_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     finalised_at = models.DateTimeField(null=True, blank=True)
     amendment_reason = models.TextField(blank=True)
@@ -213,7 +216,7 @@ class Decision(models.Model):
 
     @property
     def etag(self) -> str:
-        return f'"decision-{self.pk}-v{self.version}"'
+        return f'"decision-{self.pk}-v{self.revision}"'
 
 
 class FeedSequence(models.Model):

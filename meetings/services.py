@@ -70,10 +70,12 @@ def decision_save(
         decision = Decision(case=case, meeting=meeting, created_by=by)
         decision.recommendation = Recommendation.objects.filter(case=case).order_by("-computed_at", "-id").first()
     else:
-        if expected_version is not None and expected_version != decision.version:
-            raise StaleVersion(expected=expected_version, current=decision.version)
+        # `expected_version` is the revision the editor read (the decision's ETag).
+        if expected_version is not None and expected_version != decision.revision:
+            raise StaleVersion(expected=expected_version, current=decision.revision)
         if decision.state == Decision.State.FINALISED:
             raise Conflict("This decision is finalised. Reopen it, with a reason, to amend it.")
+        decision.revision += 1
     for name, value in fields.items():
         setattr(decision, name, value)
     decision.full_clean(exclude=["recommendation"])
@@ -156,6 +158,7 @@ def decision_finalise(
     decision.finalised_at = now
     decision.published_at = now
     decision.feed_seq = _next_feed_seq()
+    decision.revision += 1
     stamp(decision, "decision amended and finalised" if amending else "decision finalised", by)
     decision.save()
 
@@ -208,8 +211,9 @@ def decision_reopen(*, decision: Decision, by: User, reason: str, expected_versi
         raise ValidationError({"reason": "Say why the decision is amended."})
     decision.state = Decision.State.REOPENED
     decision.amendment_reason = reason
+    decision.revision += 1
     stamp(decision, f"reopened for amendment: {reason}", by)
-    decision.save(update_fields=["state", "amendment_reason", "updated_at"])
+    decision.save(update_fields=["state", "amendment_reason", "revision", "updated_at"])
     return decision
 
 

@@ -554,12 +554,13 @@ def decision_reopen(request: HttpRequest, decision_id: int) -> HttpResponse:
     form = ReopenForm(request.POST)
     if not form.is_valid():
         return _render_decision(request, decision, chair, reopen_form=form, status=400)
-    expected = _posted_int(request, "version")
+    expected = _posted_int(request, "version")  # the revision the page showed
     try:
+        if expected is not None and expected != decision.revision:
+            raise StaleVersion(expected=expected, current=decision.revision)
         services.decision_reopen(
-            decision=decision, by=_user(request), reason=form.cleaned_data["reason"],
-            expected_version=decision.version if expected is None else expected,
-        )  # fmt: skip
+            decision=decision, by=_user(request), reason=form.cleaned_data["reason"], expected_version=decision.version
+        )
     except ValidationError as error:
         for messages_ in _error_detail(error).values():
             for text in messages_:

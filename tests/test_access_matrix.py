@@ -106,16 +106,17 @@ MATRIX: Final[list[Row]] = [
     Row("attendance write", "POST", "/api/v1/meetings/{meeting}/attendance/", expect(403, chair=200, coordinator=200),
         body={"user": "{pain_id}", "role": "pain_specialist", "present": False}),
     Row("decision draft", "POST", "/api/v1/meetings/{meeting}/decisions/", only("chair", 200),
-        body={"case": "{draft_case}", "plan": PLAN, "rationale": "Radiotherapy first"}),
+        body={"case": "{draft_case}", "plan": PLAN, "rationale": "Radiotherapy first"},
+        headers={"HTTP_IF_MATCH": "{draft_etag}"}),
     Row("decision list", "GET", "/api/v1/decisions/", expect(200, outsider=200), lists=True),
     Row("decision detail", "GET", "/api/v1/decisions/{decision}/", expect(200)),
     # A draft is the chair's working copy: invisible to everyone else (as if it did not exist).
     Row("draft decision detail", "GET", "/api/v1/decisions/{draft}/", expect(404, chair=200)),
     # Finalising a draft: to anyone but the chair the draft does not exist.
     Row("decision finalise", "POST", "/api/v1/decisions/{draft}/finalise/", expect(404, chair=200),
-        body={"password": TEST_PASSWORD}),
+        body={"password": TEST_PASSWORD}, headers={"HTTP_IF_MATCH": "{draft_etag}"}),
     Row("decision reopen", "POST", "/api/v1/decisions/{decision}/reopen/", only("chair", 200),
-        body={"reason": "New MRI"}),
+        body={"reason": "New MRI"}, headers={"HTTP_IF_MATCH": "{decision_etag}"}),
     Row("record list", "GET", "/api/v1/decisions/{decision}/records/", expect(200)),
     Row("record pdf", "GET", "/api/v1/decisions/{decision}/records/1/pdf", expect(200)),
     Row("record verify", "POST", "/api/v1/decisions/{decision}/records/1/verify", expect(200)),
@@ -233,8 +234,11 @@ def _client(role: str, personas: Personas, *, page: bool) -> Any:
 def _request(row: Row, role: str, personas: Personas, ids: dict[str, str]) -> Any:
     client = _client(role, personas, page=row.page)
     url = row.url.format(**ids)
-    headers = {k: v.format(**ids) for k, v in row.headers.items()}
-    body = fill_ids(row.body, ids) if row.body is not None else None
+    # Decision ETags move with every write (earlier rows change them): read them as a client would, now.
+    live = {**ids, **{f"{name}_etag": Decision.objects.get(pk=ids[name]).etag for name in ("draft", "decision")}}
+    live["decision_version"] = str(Decision.objects.get(pk=ids["decision"]).revision)  # the page's hidden field
+    headers = {k: v.format(**live) for k, v in row.headers.items()}
+    body = fill_ids(row.body, live) if row.body is not None else None
     method = getattr(client, row.method.lower())
     if row.page:
         return method(url, body, **headers) if body is not None else method(url, **headers)

@@ -80,7 +80,8 @@ def _finalise(client_for, personas, case, capture) -> int:
     }, format="json")
     assert draft.status_code == 200, draft.content
     with capture(execute=True):
-        done = chair.post(f"/api/v1/decisions/{draft.json()['id']}/finalise/", {"password": TEST_PASSWORD}, format="json")
+        done = chair.post(f"/api/v1/decisions/{draft.json()['id']}/finalise/", {"password": TEST_PASSWORD}, format="json",
+                          HTTP_IF_MATCH=draft["ETag"])
     assert done.status_code == 200, done.content
     return int(draft.json()["id"])
 
@@ -281,7 +282,9 @@ def test_an_amendment_in_progress_does_not_leak_and_ids_are_stable(decided, clie
     case, decision_id = decided
     chair = client_for(personas.chair)
     before = _export(chair, case)
-    assert chair.post(f"/api/v1/decisions/{decision_id}/reopen/", {"reason": "New MRI"}, format="json").status_code == 200
+    etag = chair.get(f"/api/v1/decisions/{decision_id}/")["ETag"]
+    assert chair.post(f"/api/v1/decisions/{decision_id}/reopen/", {"reason": "New MRI"}, format="json",
+                      HTTP_IF_MATCH=etag).status_code == 200
     after = _export(chair, case)
     [plan_before], [plan_after] = _resources(before, "CarePlan"), _resources(after, "CarePlan")
     assert plan_after == plan_before

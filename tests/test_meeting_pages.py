@@ -349,13 +349,14 @@ def test_the_chair_reopens_a_decision_with_a_reason(personas, agenda, django_cap
     url = f"/decisions/{decision.pk}/reopen/"
     assert _browser(personas.coordinator).post(url, {"reason": "New MRI", "version": "1"}).status_code == 403
     assert "This field is required." in chair.post(url, {"reason": "", "version": "1"}).content.decode()
-    assert chair.post(url, {"reason": "New MRI shows a second level", "version": "1"}).status_code == 302
+    read = str(decision.revision)  # the revision the decision page showed (its hidden field)
+    assert chair.post(url, {"reason": "New MRI shows a second level", "version": read}).status_code == 302
     decision.refresh_from_db()
     assert (decision.state, decision.amendment_reason) == ("reopened", "New MRI shows a second level")
     # Amending happens in live mode, where the form is back with the signed content as its draft.
     page = chair.get(_live(meeting)).content.decode()
     assert "Amending version 1" in page and "Radiosensitive primary, stable spine" in page
-    stale = chair.post(url, {"reason": "again", "version": "1"})
+    stale = chair.post(url, {"reason": "again", "version": read})
     assert stale.status_code == 409
 
 

@@ -28,6 +28,11 @@ def meeting(personas):
     )
 
 
+def _etag(decision_id: int) -> str:
+    """The decision's ETag as a client that has just read it holds it."""
+    return Decision.objects.get(pk=decision_id).etag
+
+
 def attend(client_for, personas, meeting, roles=("chair", "oncologist", "surgeon", "radiologist", "pain_specialist")):
     users = {"chair": personas.chair, "oncologist": personas.oncologist, "surgeon": personas.surgeon,
              "radiologist": personas.radiologist, "pain_specialist": personas.pain}
@@ -73,7 +78,9 @@ def test_attendance_role_must_be_held(client_for, personas, meeting):
 
 def _decide(client_for, personas, meeting, case, **extra):
     body = {"case": case.pk, "plan": PLAN, "rationale": "Radiosensitive tumour, stable spine", "follows_recommendation": True, **extra}
-    response = client_for(personas.chair).post(f"/api/v1/meetings/{meeting.pk}/decisions/", body, format="json")
+    existing = Decision.objects.filter(case=case, meeting=meeting).first()
+    headers = {"HTTP_IF_MATCH": existing.etag} if existing else {}
+    response = client_for(personas.chair).post(f"/api/v1/meetings/{meeting.pk}/decisions/", body, format="json", **headers)
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -129,27 +136,28 @@ def test_finalise_signs_with_password_and_moves_the_case(client_for, personas, m
     attend(client_for, personas, meeting)
     draft = _decide(client_for, personas, meeting, case)
     chair = client_for(personas.chair)
-    wrong = chair.post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": "nope"}, format="json")
+    wrong = chair.post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": "nope"}, format="json", HTTP_IF_MATCH=_etag(draft['id']))
     assert wrong.status_code == 400 and "password" in wrong.json()
     with django_capture_on_commit_callbacks(execute=True):
-        done = chair.post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": TEST_PASSWORD}, format="json")
+        done = chair.post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": TEST_PASSWORD}, format="json", HTTP_IF_MATCH=_etag(draft['id']))
     assert done.status_code == 200, done.content
     body = done.json()
     assert (body["state"], body["version"], body["finalised_by"]) == ("finalised", 1, "chair")
     assert body["signed"]["rationale"] == "Radiosensitive tumour, stable spine"
     assert client_for(personas.service).get(f"/api/v1/cases/{case.pk}/").json()["status"] == "discussed"
     # A finalised decision is not edited: only reopened with a reason.
-    again = chair.post(f"/api/v1/meetings/{meeting.pk}/decisions/", {"case": case.pk, "plan": PLAN}, format="json")
+    again = chair.post(f"/api/v1/meetings/{meeting.pk}/decisions/", {"case": case.pk, "plan": PLAN}, format="json",
+                       HTTP_IF_MATCH=_etag(draft["id"]))
     assert again.status_code == 409
-    assert chair.post(f"/api/v1/decisions/{draft['id']}/reopen/", {"reason": ""}, format="json").status_code == 400
-    reopened = chair.post(f"/api/v1/decisions/{draft['id']}/reopen/", {"reason": "New MRI"}, format="json")
+    assert chair.post(f"/api/v1/decisions/{draft['id']}/reopen/", {"reason": ""}, format="json", HTTP_IF_MATCH=_etag(draft['id'])).status_code == 400
+    reopened = chair.post(f"/api/v1/decisions/{draft['id']}/reopen/", {"reason": "New MRI"}, format="json", HTTP_IF_MATCH=_etag(draft['id']))
     assert reopened.json()["state"] == "reopened"
     # While the amendment is drafted, clients still see the signed content.
     _decide(client_for, personas, meeting, case, rationale="Amended: add SBRT boost")
     signed = client_for(personas.service).get(f"/api/v1/decisions/{draft['id']}/").json()["signed"]
     assert signed["rationale"] == "Radiosensitive tumour, stable spine"
     with django_capture_on_commit_callbacks(execute=True):
-        amended = chair.post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": TEST_PASSWORD}, format="json").json()
+        amended = chair.post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": TEST_PASSWORD}, format="json", HTTP_IF_MATCH=_etag(draft['id'])).json()
     assert (amended["version"], amended["signed"]["rationale"]) == (2, "Amended: add SBRT boost")
 
 
@@ -158,7 +166,7 @@ def _finalised_decision(client_for, personas, meeting, make_case, capture):
     _schedule(case)
     draft = _decide(client_for, personas, meeting, case)
     with capture(execute=True):
-        response = client_for(personas.chair).post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": TEST_PASSWORD}, format="json")
+        response = client_for(personas.chair).post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": TEST_PASSWORD}, format="json", HTTP_IF_MATCH=_etag(draft['id']))
     assert response.status_code == 200, response.content
     return draft["id"]
 
@@ -180,9 +188,9 @@ def test_decision_feed_pages_without_misses_or_repeats(client_for, personas, mee
     assert len(seen) == len(set(seen))
     # An amendment re-enters the feed at its end.
     chair = client_for(personas.chair)
-    chair.post(f"/api/v1/decisions/{first_batch[0]}/reopen/", {"reason": "typo"}, format="json")
+    chair.post(f"/api/v1/decisions/{first_batch[0]}/reopen/", {"reason": "typo"}, format="json", HTTP_IF_MATCH=_etag(first_batch[0]))
     with django_capture_on_commit_callbacks(execute=True):
-        chair.post(f"/api/v1/decisions/{first_batch[0]}/finalise/", {"password": TEST_PASSWORD}, format="json")
+        chair.post(f"/api/v1/decisions/{first_batch[0]}/finalise/", {"password": TEST_PASSWORD}, format="json", HTTP_IF_MATCH=_etag(first_batch[0]))
     ids = [d["id"] for d in client.get("/api/v1/decisions/", {"updated_since": since, "page_size": 50}).json()["results"]]
     assert ids[-1] == first_batch[0] and len(ids) == 8
     assert client_for(personas.outsider).get("/api/v1/decisions/").json()["results"] == []
@@ -200,17 +208,33 @@ def test_signing_asks_for_the_second_factor_when_the_chair_has_one(client_for, p
     device = enrol_authenticator(personas.chair)
     chair = client_for(personas.chair)
     url = f"/api/v1/decisions/{draft['id']}/finalise/"
-    missing = chair.post(url, {"password": TEST_PASSWORD}, format="json")
+    missing = chair.post(url, {"password": TEST_PASSWORD}, format="json", HTTP_IF_MATCH=_etag(draft["id"]))
     assert missing.status_code == 400 and "authenticator" in missing.json()["otp"][0]
-    wrong = chair.post(url, {"password": TEST_PASSWORD, "otp": "000000" if authenticator_code(device) != "000000" else "111111"}, format="json")
+    wrong = chair.post(url, {"password": TEST_PASSWORD, "otp": "000000" if authenticator_code(device) != "000000" else "111111"}, format="json", HTTP_IF_MATCH=_etag(draft["id"]))
     assert wrong.status_code == 400 and "otp" in wrong.json()
     with django_capture_on_commit_callbacks(execute=True):
-        done = chair.post(url, {"password": TEST_PASSWORD, "otp": authenticator_code(device)}, format="json")
+        done = chair.post(url, {"password": TEST_PASSWORD, "otp": authenticator_code(device)}, format="json", HTTP_IF_MATCH=_etag(draft["id"]))
     assert done.status_code == 200, done.content
     # A recovery code signs too, once.
-    chair.post(f"/api/v1/decisions/{draft['id']}/reopen/", {"reason": "typo"}, format="json")
+    chair.post(f"/api/v1/decisions/{draft['id']}/reopen/", {"reason": "typo"}, format="json", HTTP_IF_MATCH=_etag(draft['id']))
     code = recovery_codes_generate(user=personas.chair, count=1)[0]
     with django_capture_on_commit_callbacks(execute=True):
-        assert chair.post(url, {"password": TEST_PASSWORD, "otp": code}, format="json").status_code == 200
-    chair.post(f"/api/v1/decisions/{draft['id']}/reopen/", {"reason": "again"}, format="json")
-    assert chair.post(url, {"password": TEST_PASSWORD, "otp": code}, format="json").status_code == 400
+        assert chair.post(url, {"password": TEST_PASSWORD, "otp": code}, format="json", HTTP_IF_MATCH=_etag(draft["id"])).status_code == 200
+    chair.post(f"/api/v1/decisions/{draft['id']}/reopen/", {"reason": "again"}, format="json", HTTP_IF_MATCH=_etag(draft['id']))
+    assert chair.post(url, {"password": TEST_PASSWORD, "otp": code}, format="json", HTTP_IF_MATCH=_etag(draft["id"])).status_code == 400
+
+
+def test_decision_writes_need_the_revision_read(client_for, personas, meeting, make_case):
+    case = make_case()
+    _schedule(case)
+    attend(client_for, personas, meeting)
+    draft = _decide(client_for, personas, meeting, case)
+    chair = client_for(personas.chair)
+    body = {"case": case.pk, "plan": PLAN, "rationale": "second thoughts"}
+    url = f"/api/v1/meetings/{meeting.pk}/decisions/"
+    assert chair.post(url, body, format="json").status_code == 428
+    stale = f'"decision-{draft["id"]}-v{draft["revision"] - 1}"'
+    assert chair.post(url, body, format="json", HTTP_IF_MATCH=stale).status_code == 412
+    assert chair.post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": TEST_PASSWORD}, format="json").status_code == 428
+    saved = chair.post(url, body, format="json", HTTP_IF_MATCH=_etag(draft["id"]))
+    assert saved.status_code == 200 and saved.json()["revision"] == draft["revision"] + 1

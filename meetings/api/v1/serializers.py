@@ -183,7 +183,7 @@ class DecisionSerializer(serializers.ModelSerializer[Decision]):
 
     class Meta:
         model = Decision
-        fields = ("id", "case", "board", "meeting", "state", "version", "feed_seq", "published_at",
+        fields = ("id", "case", "board", "meeting", "state", "version", "revision", "feed_seq", "published_at",
                   "finalised_by", "finalised_at", "amendment_reason", "signed", "updated_at")
         read_only_fields = fields
 
@@ -199,6 +199,6 @@ class DecisionDraftSerializer(serializers.ModelSerializer[Decision]):
 
     class Meta:
         model = Decision
-        fields = ("id", "case", "meeting", "state", "version", "plan", "rationale", "follows_recommendation",
+        fields = ("id", "case", "meeting", "state", "version", "revision", "plan", "rationale", "follows_recommendation",
                   "deviation_reason", "follow_up_date", "amendment_reason", "recommendation", "updated_at")
         read_only_fields = fields

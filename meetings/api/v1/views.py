@@ -19,7 +19,9 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from cases.selectors import case_get_for_user
+from common.errors import StaleVersion
 from common.filters import IdFilter
+from common.http import if_match_version
 from common.openapi import ERRORS
 from meetings import selectors, services
 from meetings.api.v1.serializers import (
@@ -117,8 +119,20 @@ class MeetingDecisionView(APIView):
         quorum = meeting_quorum(meeting)
         if not quorum.reached:
             return Response({"non_field_errors": [quorum.message]}, status=status.HTTP_400_BAD_REQUEST)
-        decision = services.decision_save(case=case, meeting=meeting, by=request.user, fields=fields)  # type: ignore[arg-type]
-        return Response(DecisionDraftSerializer(decision).data)
+        existing = Decision.objects.filter(case=case, meeting=meeting).first()
+        # Changing an existing decision names the revision it edits (If-Match); creating one does not.
+        expected = if_match_version(request, current_etag=existing.etag) if existing is not None else None
+        decision = services.decision_save(case=case, meeting=meeting, by=request.user, fields=fields,  # type: ignore[arg-type]
+                                          expected_version=expected)
+        return Response(DecisionDraftSerializer(decision).data, headers={"ETag": decision.etag})
+
+
+def _check_revision(request: Request, decision: Decision) -> None:
+    """If-Match names the revision the chair read: 428 without it, 412 when it moved on. The
+    service checks the record version again under its row lock."""
+    expected = if_match_version(request, current_etag=decision.etag)
+    if expected != decision.revision:
+        raise StaleVersion(expected=expected, current=decision.revision)
 
 
 class FeedPagination(CursorPagination):
@@ -168,6 +182,7 @@ class DecisionFinaliseView(APIView):
             raise PermissionDenied("Only the board's chair finalises decisions.")
         body = FinaliseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        _check_revision(request, decision)
         services.decision_finalise(decision=decision, by=request.user, password=body.validated_data["password"],  # type: ignore[arg-type]
                                    otp=body.validated_data["otp"],
                                    expected_version=decision.version)
@@ -183,6 +198,7 @@ class DecisionReopenView(APIView):
             raise PermissionDenied("Only the board's chair amends decisions.")
         body = ReopenDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        _check_revision(request, decision)
         with transaction.atomic():
             decision = services.decision_reopen(decision=decision, by=request.user, reason=body.validated_data["reason"],  # type: ignore[arg-type]
                                                 expected_version=decision.version)
