@@ -282,7 +282,7 @@ def client() -> VerifiedClient:
 
 
 def fill_ids(value: Any, ids: dict[str, str]) -> Any:
-    """A request body template with `{name}` placeholders filled in; an id standing alone becomes a
+    """A request body template with its `{name}` fields filled in; an id standing alone becomes a
     number, as JSON clients send it."""
     if isinstance(value, str):
         filled = value.format(**ids)
