@@ -98,13 +98,27 @@ def time_zone(raw: str | None, default: str = "Europe/Ljubljana") -> str:
     return name
 
 
+MISSING_SECRET_KEY = (
+    "SECRET_KEY is not set. Production (DJANGO_DEBUG=0) refuses to start without one; "  # noqa: S105 - a message
+    "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+)
+
+
 def secret_key(raw: str | None, *, debug: bool) -> str:
-    """SECRET_KEY: required in production; a fixed development key only when DJANGO_DEBUG=1."""
+    """SECRET_KEY: a fixed development key only when DJANGO_DEBUG=1; in production the value given,
+    or empty. An empty key is refused where production starts (`require_secret_key`: the WSGI/ASGI
+    application, the Celery worker, and every management command that runs system checks), so
+    commands that sign nothing (`makemigrations --check`) still work in a build step."""
     if raw:
         return raw
     if debug:
         return "dev-only-insecure-key-never-use-in-production-8f3b2c1d9e7a6f5b4c3d2e1f0a9b8c7d"
-    raise ImproperlyConfigured(
-        "SECRET_KEY is not set. Production (DJANGO_DEBUG=0) refuses to start without one; "
-        "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
-    )
+    return ""
+
+
+def require_secret_key() -> None:
+    """Refuse to start a production process without a SECRET_KEY."""
+    from django.conf import settings
+
+    if not settings.SECRET_KEY_IS_SET:
+        raise ImproperlyConfigured(MISSING_SECRET_KEY)

@@ -17,6 +17,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env.env_bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.secret_key(os.environ.get("SECRET_KEY"), debug=DEBUG)
+# Django raises on any read of an empty SECRET_KEY; the start-up checks read this flag instead.
+SECRET_KEY_IS_SET = bool(SECRET_KEY)
 ALLOWED_HOSTS = env.env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.env_list("CSRF_TRUSTED_ORIGINS", default=[])
 
