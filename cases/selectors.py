@@ -10,19 +10,34 @@ from cases.models import SECTION_MODELS, Case, SectionBase
 from cases.vocabulary import SECTION_OWNER
 
 SECTION_RELATED = ("radiology", "surgery", "oncology", "pain")
+# What the API's case JSON reads beyond the case row (cases.api.v1.serializers.CaseSerializer).
+CASE_JSON_RELATED_FIELDS = (
+    *(f"patient__{name}" for name in ("id", "mrn", "name", "birth_date", "sex")),
+    *(f"{section}__{name}" for section in SECTION_RELATED for name in ("id", "case_id", "state", "version", "submitted_at")),
+    "oncology__primary",
+)
 
 
-def case_list_for_user(*, user: User) -> QuerySet[Case]:
-    """Cases of the user's boards with what the list shows, in a constant number of queries."""
+def case_rows_for_user(*, user: User) -> QuerySet[Case]:
+    """Cases of the user's boards with what the API's case JSON shows (patient, each section's
+    state): one query for any number of cases. Nothing more is joined: every relation added to
+    this query costs PostgreSQL planning time on every page (bench/README.md)."""
     return (
         Case.objects.visible_to(user)
-        .select_related("patient", "board", *SECTION_RELATED)
+        .select_related("patient", *SECTION_RELATED)
+        # The sections' clinical columns stay behind: the case JSON shows each section's state only.
+        .only(*(f.name for f in Case._meta.concrete_fields), *CASE_JSON_RELATED_FIELDS)
         .order_by("-updated_at", "-id")
     )
 
 
+def case_list_for_user(*, user: User) -> QuerySet[Case]:
+    """Cases of the user's boards with patient, board and sections (the browser lists): one query."""
+    return Case.objects.visible_to(user).select_related("patient", "board", *SECTION_RELATED).order_by("-updated_at", "-id")
+
+
 def case_detail_queryset(*, user: User) -> QuerySet[Case]:
-    """As the list, plus every section's lesions and signers (the case page and detail endpoint)."""
+    """As the list, plus every section's lesions and signers (the browser's case page)."""
     signers = [f"{section}__{who}" for section in SECTION_RELATED for who in ("submitted_by", "updated_by")]
     return case_list_for_user(user=user).select_related(*signers).prefetch_related(
         Prefetch("radiology__lesions"), Prefetch("surgery__lesions"), Prefetch("pain__lesions")

@@ -35,6 +35,7 @@ from cases.models import SECTION_MODELS, Case, CaseQuerySet, PainLesion, Radiolo
 from cases.readiness import COORDINATOR, case_missing
 from cases.views_panels import case_panels
 from cases.vocabulary import SECTION_OWNER, CaseStatus, Discipline, SectionState
+from common.audit import note_case
 from common.errors import Conflict, StaleVersion
 from scoring.registry import REGISTRY
 from scoring.selectors import case_scores
@@ -278,6 +279,7 @@ def _section_cards(case: Case, membership: Membership | None) -> list[SectionCar
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     case = selectors.case_get_for_user(user=user, case_id=case_id)
+    note_case(request, case_id=case.pk, board_id=case.board_id)
     membership = selectors.membership_for_case(user=user, case=case)
     context = {
         "case": case,

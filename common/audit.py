@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -53,6 +53,20 @@ AUDITED_LISTS: Final[dict[str, str]] = {
 }
 
 
+# Where a view leaves the (case id, board id) of the case it served (see note_case).
+_NOTED_CASE: Final = "_audit_case_and_board"
+
+
+def note_case(request: Any, *, case_id: int, board_id: int) -> None:
+    """Tell the audit log which case (and board) this request served, sparing it a look-up.
+
+    Views that have loaded the case call it (a DRF Request or a Django HttpRequest). A route
+    whose view does not is still logged: the middleware looks the case up by the URL's id.
+    """
+    http_request = getattr(request, "_request", request)
+    setattr(http_request, _NOTED_CASE, (case_id, board_id))
+
+
 def _client_ip(request: HttpRequest) -> str | None:
     # REMOTE_ADDR only: a forwarded header is client-controlled unless a trusted proxy sets it.
     return request.META.get("REMOTE_ADDR") or None
@@ -93,7 +107,11 @@ class AccessAuditMiddleware:
             resource, action = audited.resource, audited.action
             if "discipline" in match.kwargs:
                 resource = f"section:{match.kwargs['discipline']}"
-            case_id, board_id = _case_and_board(audited, object_id)
+            noted = getattr(request, _NOTED_CASE, None)
+            if audited.id_kwarg == "case_id" and noted is not None and str(noted[0]) == object_id:
+                case_id, board_id = noted
+            else:
+                case_id, board_id = _case_and_board(audited, object_id)
         elif name in AUDITED_LISTS:
             resource, action = AUDITED_LISTS[name], AccessEvent.Action.READ
             object_id, case_id, board_id = request.META.get("QUERY_STRING", "")[:64], None, None

@@ -58,7 +58,7 @@ class MeetingQuerySet(models.QuerySet["Meeting"]):
     def visible_to(self, user: object) -> MeetingQuerySet:
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(board__memberships__user=user, board__memberships__is_active=True)
+        return self.filter(board_id__in=user.active_board_ids())  # type: ignore[attr-defined]
 
 
 class Meeting(models.Model):
@@ -160,7 +160,7 @@ class DecisionQuerySet(models.QuerySet["Decision"]):
     def visible_to(self, user: object) -> DecisionQuerySet:
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(case__board__memberships__user=user, case__board__memberships__is_active=True)
+        return self.filter(case__board_id__in=user.active_board_ids())  # type: ignore[attr-defined]
 
 
 class Decision(models.Model):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from common.models import AccessEvent, AppendOnlyError
 
@@ -62,3 +64,22 @@ def test_chairs_view_their_boards_events_with_filters(client_for, personas, make
     chair_page.force_login(personas.chair)
     page = chair_page.get("/audit/", {"username": "surgeon"})
     assert page.status_code == 200 and "surgeon" in page.content.decode()
+
+
+def test_a_case_read_is_logged_with_its_board_without_reading_the_case_twice(client_for, personas, make_case):
+    # The detail view tells the log which case and board it served (common.audit.note_case).
+    case = make_case()
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(personas.surgeon).get(f"/api/v1/cases/{case.pk}/")
+    assert response.status_code == 200
+    assert len([q for q in queries if 'FROM "cases_case"' in q["sql"]]) == 1
+    event = AccessEvent.objects.get()
+    assert (event.resource, event.case_id, event.board_id) == ("case", case.pk, personas.board.pk)
+
+
+def test_a_case_read_whose_view_names_no_case_is_looked_up_by_the_urls_id(client, personas, make_case):
+    case = make_case()
+    client.force_login(personas.surgeon)
+    assert client.get(f"/cases/{case.pk}/sections/radiology/").status_code == 200
+    event = AccessEvent.objects.get()
+    assert (event.resource, event.case_id, event.board_id) == ("section:radiology", case.pk, personas.board.pk)

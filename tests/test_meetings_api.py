@@ -238,3 +238,15 @@ def test_decision_writes_need_the_revision_read(client_for, personas, meeting, m
     assert chair.post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": TEST_PASSWORD}, format="json").status_code == 428
     saved = chair.post(url, body, format="json", HTTP_IF_MATCH=_etag(draft["id"]))
     assert saved.status_code == 200 and saved.json()["revision"] == draft["revision"] + 1
+
+
+def test_an_ended_membership_hides_the_boards_cases_meetings_and_decisions(client_for, personas, meeting, make_case):
+    case = make_case()
+    attend(client_for, personas, meeting)
+    decision = _decide(client_for, personas, meeting, case)  # a draft: the chair sees it
+    client = client_for(personas.chair)
+    reads = [f"/api/v1/cases/{case.pk}/", f"/api/v1/meetings/{meeting.pk}/", f"/api/v1/decisions/{decision['id']}/"]
+    assert [client.get(path).status_code for path in reads] == [200, 200, 200]
+    personas.chair.memberships.update(is_active=False)
+    assert [client.get(path).status_code for path in reads] == [404, 404, 404]
+    assert [client.get(path).json()["results"] for path in ("/api/v1/cases/", "/api/v1/meetings/", "/api/v1/decisions/")] == [[], [], []]

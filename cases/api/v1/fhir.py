@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from cases.fhir import FHIR_JSON, case_fhir_bundle
 from cases.selectors import case_get_for_user
+from common.audit import note_case
 
 
 class FhirJSONRenderer(JSONRenderer):
@@ -61,4 +62,5 @@ class CaseFhirView(APIView):
     )
     def get(self, request: Request, case_id: int) -> Response:
         case = case_get_for_user(user=request.user, case_id=case_id)  # type: ignore[arg-type]
+        note_case(request, case_id=case.pk, board_id=case.board_id)
         return Response(case_fhir_bundle(case=case, base_url=request.build_absolute_uri("/")))

@@ -34,6 +34,7 @@ from cases.history import case_history
 from cases.models import Case, SectionBase
 from cases.readiness import case_missing
 from cases.vocabulary import Discipline
+from common.audit import note_case
 from common.errors import StaleVersion
 from common.http import if_match_version
 from common.openapi import ERRORS
@@ -55,7 +56,7 @@ class CaseListCreateView(generics.ListCreateAPIView[Case]):
     ordering = ("-updated_at", "-id")
 
     def get_queryset(self) -> QuerySet[Case]:
-        return selectors.case_list_for_user(user=self.request.user)  # type: ignore[arg-type]
+        return selectors.case_rows_for_user(user=self.request.user)  # type: ignore[arg-type]
 
     @extend_schema(request=CaseCreateSerializer, responses={201: CaseSerializer, **ERRORS})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -66,7 +67,7 @@ class CaseListCreateView(generics.ListCreateAPIView[Case]):
         if not selectors.can_coordinate(membership):
             raise PermissionDenied("Only the board's coordinators register cases.")
         case = services.case_create(board=board, created_by=request.user, **data.validated_data)  # type: ignore[arg-type]
-        fresh = selectors.case_get_for_user(user=request.user, case_id=case.pk)  # type: ignore[arg-type]
+        fresh = selectors.case_rows_for_user(user=request.user).get(pk=case.pk)  # type: ignore[arg-type]
         return Response(CaseSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
@@ -75,10 +76,11 @@ class CaseDetailView(generics.RetrieveAPIView[Case]):
     lookup_url_kwarg = "case_id"
 
     def get_queryset(self) -> QuerySet[Case]:
-        return selectors.case_detail_queryset(user=self.request.user)  # type: ignore[arg-type]
+        return selectors.case_rows_for_user(user=self.request.user)  # type: ignore[arg-type]
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         case = self.get_object()
+        note_case(request, case_id=case.pk, board_id=case.board_id)
         return Response(
             self.get_serializer(case).data, headers={"ETag": case.etag, "Last-Modified": http_date(case.updated_at.timestamp())}
         )
@@ -91,7 +93,9 @@ def _section_response(section: SectionBase, case: Case, *, status_code: int = 20
 
 
 def _visible_case(request: Request, case_id: int) -> Case:
-    return selectors.case_get_for_user(user=request.user, case_id=case_id)  # type: ignore[arg-type]
+    case = selectors.case_get_for_user(user=request.user, case_id=case_id)  # type: ignore[arg-type]
+    note_case(request, case_id=case.pk, board_id=case.board_id)
+    return case
 
 
 def _check_discipline(discipline: str) -> None:
