@@ -99,6 +99,7 @@ def main() -> int:
         cwd=stack.ROOT, env={**os.environ, "BENCH_DATASET": str(dataset_file)}, check=True,
     )  # fmt: skip
     bench_stats = {b["name"]: b for b in json.loads(inprocess_file.read_text())["benchmarks"]}
+    data.vacuum_analyze()  # the in-process rounds' rolled-back UPDATEs left dead rows behind
 
     print("Starting gunicorn and the Celery worker; HTTP load with wrk ...", flush=True)
     with stack.running(env) as base_url:
