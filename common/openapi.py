@@ -12,5 +12,6 @@ ERRORS: Final = {
     404: OpenApiResponse(description="Not on your boards"),
     409: OpenApiResponse(description="Not allowed in the current state"),
     412: OpenApiResponse(description="Stale If-Match or version: someone changed it since you read it"),
+    413: OpenApiResponse(description="Request body over 1 MiB"),
     428: OpenApiResponse(description="If-Match missing"),
 }

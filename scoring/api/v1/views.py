@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
-from rest_framework.exceptions import NotFound, ParseError, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from scoring.api.v1.serializers import CALCULATOR_INPUT_SERIALIZERS, CalculatorResultSerializer, CalculatorSerializer
-from scoring.registry import NON_FIELD_ERRORS, REGISTRY, InputError, get_system, validate_inputs
+from scoring.registry import REGISTRY, InputError, get_system, validate_inputs
 
 NAME_PARAM = OpenApiParameter(
     "name", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(REGISTRY), description="The system's contract name."
@@ -61,12 +61,7 @@ class CalculatorView(APIView):
         except KeyError:
             raise NotFound(f'No scoring system named "{name}".') from None
         try:
-            body = request.data
-        except ParseError as exc:
-            # Contract: a 400 carries field-level messages, so malformed JSON is a whole-object error.
-            raise ValidationError({NON_FIELD_ERRORS: [str(exc.detail)]}) from exc
-        try:
-            result = system.compute(validate_inputs(system, body))
+            result = system.compute(validate_inputs(system, request.data))
         except InputError as exc:
             raise ValidationError(exc.errors) from exc
         return Response(CalculatorResultSerializer(result.to_dict()).data)
