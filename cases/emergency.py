@@ -33,7 +33,7 @@ from scoring.rules.mscc import (
 )
 
 PLAN_STEP = "board_plan"  # spec 6.3 step 6: acknowledging it records the definitive plan
-_RANK = {Urgency.ROUTINE: 0, Urgency.URGENT: 1, Urgency.EMERGENCY: 2}
+_RANK: dict[str, int] = {Urgency.ROUTINE: 0, Urgency.URGENT: 1, Urgency.EMERGENCY: 2}
 
 
 

@@ -57,7 +57,8 @@ class CodeField(serializers.ChoiceField):
             self.fail("invalid_choice", input=data, allowed=", ".join(self.choice_strings_to_values))
         return str(self.choice_strings_to_values[data])
 
-    def to_representation(self, value: Any) -> str | None:
+    # DRF's own ChoiceField also returns None for None; the stubs type its result as str.
+    def to_representation(self, value: Any) -> str | None:  # type: ignore[override]
         return value or None
 
     def validate_empty_values(self, data: Any) -> tuple[bool, Any]:

@@ -16,7 +16,7 @@ class IdField(forms.IntegerField):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
-class IdFilter(django_filters.NumberFilter):
+class IdFilter(django_filters.NumberFilter):  # type: ignore[misc]  # django-filter is untyped
     """An id filter that answers 400 for non-integers and out-of-range values."""
 
     field_class = IdField

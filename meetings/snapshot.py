@@ -43,7 +43,7 @@ def decision_snapshot(decision: Decision, *, version: int, supersedes_version: i
             attendees.append({"name": a.user.display_name, "role": a.role})
     recommendation = decision.recommendation
     signer = decision.finalised_by
-    return _plain(
+    snapshot: dict[str, Any] = _plain(
         {
             "version": version,
             "supersedes_version": supersedes_version,
@@ -99,3 +99,4 @@ def decision_snapshot(decision: Decision, *, version: int, supersedes_version: i
             },
         }
     )
+    return snapshot

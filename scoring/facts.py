@@ -9,6 +9,8 @@ Expects the case with its sections and their lesions loaded (`cases.selectors`).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils import timezone
 
 from cases.models import Case
@@ -46,7 +48,7 @@ def lesion_facts(case: Case) -> tuple[LesionFacts, ...]:
     return tuple(sorted(facts, key=lambda f: sins.LEVELS.index(f.level or "occiput")))
 
 
-def _local(value):  # type: ignore[no-untyped-def]
+def _local(value: datetime | None) -> datetime | None:
     # spec 4.6: the MSCC date is the board's local calendar date of the imaging.
     return timezone.localtime(value) if value is not None else None
 

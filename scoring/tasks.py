@@ -8,7 +8,7 @@ from django.db import OperationalError
 from scoring.services import case_scores_recompute, scores_redrive_stale
 
 
-@shared_task(
+@shared_task(  # type: ignore[untyped-decorator]
     name="scoring.recompute_case_scores",
     autoretry_for=(OperationalError,),
     retry_backoff=True,
@@ -20,6 +20,6 @@ def recompute_case_scores(case_id: int) -> bool:
     return case_scores_recompute(case_id=case_id)
 
 
-@shared_task(name="scoring.redrive_stale_scores", soft_time_limit=60, time_limit=90)
+@shared_task(name="scoring.redrive_stale_scores", soft_time_limit=60, time_limit=90)  # type: ignore[untyped-decorator]
 def redrive_stale_scores() -> int:
     return len(scores_redrive_stale())

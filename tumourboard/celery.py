@@ -14,7 +14,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@worker_init.connect
+@worker_init.connect  # type: ignore[untyped-decorator]
 def _refuse_without_secret_key(**kwargs: object) -> None:
     from tumourboard.env import require_secret_key
 

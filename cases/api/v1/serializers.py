@@ -60,7 +60,7 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
     """Read shape of a case (list and detail)."""
 
     patient = PatientSerializer(read_only=True)
-    board = serializers.PrimaryKeyRelatedField(read_only=True)
+    board: serializers.PrimaryKeyRelatedField[Board] = serializers.PrimaryKeyRelatedField(read_only=True)
     urgency_override = CodeField(v.Urgency.choices, read_only=True, help_text="The chair's urgency, or null.")
     primary = serializers.SerializerMethodField(help_text="The oncology section's primary once recorded, else the referral's.")
     sections = serializers.SerializerMethodField()
@@ -158,7 +158,7 @@ class PainLesionSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]
 
 class PriorRadiotherapySerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
     level = serializers.ChoiceField(choices=v.LEVEL_CHOICES)
-    dose_gy = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=0, coerce_to_string=False)  # type: ignore[arg-type]
+    dose_gy = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=0, coerce_to_string=False)
     fractions = StrictIntegerField(min_value=1, max_value=100)
     date = serializers.DateField()
 
@@ -295,11 +295,11 @@ class OncologySectionSerializer(SectionSerializer):
     kps = StrictIntegerField(min_value=0, max_value=100, multiple_of=10, required=False, allow_null=True)
     ecog = StrictIntegerField(min_value=0, max_value=5, required=False, allow_null=True)
     expected_survival_months = serializers.DecimalField(
-        max_digits=5, decimal_places=1, min_value=0, max_value=600, coerce_to_string=False,  # type: ignore[arg-type]
+        max_digits=5, decimal_places=1, min_value=0, max_value=600, coerce_to_string=False,
         required=False, allow_null=True,
     )
     albumin_g_dl = serializers.DecimalField(
-        max_digits=4, decimal_places=2, min_value=Decimal("0.01"), max_value=15, coerce_to_string=False,  # type: ignore[arg-type]
+        max_digits=4, decimal_places=2, min_value=Decimal("0.01"), max_value=15, coerce_to_string=False,
         required=False, allow_null=True, help_text="g/dL (a g/L value divided by 10).",
     )
     prior_radiotherapy = PriorRadiotherapySerializer(many=True, required=False)

@@ -20,7 +20,7 @@ class AccessEventSerializer(serializers.ModelSerializer[AccessEvent]):
         read_only_fields = fields
 
 
-class AccessEventFilter(django_filters.FilterSet):
+class AccessEventFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
     username = django_filters.CharFilter()
     resource = django_filters.CharFilter(lookup_expr="startswith")
     action = django_filters.ChoiceFilter(choices=AccessEvent.Action.choices)
