@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, User
 from accounts.otp import otp_enrolled, otp_verify
+from accounts.reauth import SIGNATURE_PASSWORD_MISMATCH
 from cases.lifecycle import check_transition
 from cases.models import Case
 from cases.vocabulary import CaseStatus
@@ -137,7 +138,7 @@ def decision_finalise(
     if membership is None:
         raise ValidationError({"non_field_errors": "Only the board's chair finalises decisions."})
     if not by.check_password(password):
-        raise ValidationError({"password": "The password does not match: the signature needs your own password."})
+        raise ValidationError({"password": SIGNATURE_PASSWORD_MISMATCH})
     # The signature asks for the second factor too, wherever the chair has one (issue 7).
     if otp_enrolled(by) and otp_verify(user=by, token=otp) is None:
         raise ValidationError(

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Board, Membership, User
+from accounts.reauth import SIGNATURE_PASSWORD_MISMATCH, LockedOut, password_confirmed
 from cases.emergency import emergency_state
 from cases.forms import Value, section_rows, section_values
 from cases.lifecycle import InvalidTransition
@@ -447,6 +448,18 @@ def _decision_post(request: HttpRequest, screen: LiveScreen, form: DecisionForm,
         form.add_error("password", "Enter your password to sign and finalise the decision.")
         return _render_live(request, screen, form=form, status=400)
     user = _user(request)
+    if finalise:
+        # Checked as a login is, so wrong passwords count toward the lockout (accounts.reauth).
+        # Locked out, django-axes answers this request with its lockout page (429).
+        try:
+            signed_by_self = password_confirmed(request, user=user, password=password)
+        except LockedOut as locked:
+            form.add_error("password", str(locked))
+            return _render_live(request, screen, form=form, status=429)
+        if not signed_by_self:
+            form.add_error("password", SIGNATURE_PASSWORD_MISMATCH)
+            form.add_error(None, "The decision was not finalised and nothing was saved.")
+            return _render_live(request, screen, form=form, status=400)
     try:
         with transaction.atomic():
             decision = services.decision_save(

@@ -436,3 +436,14 @@ def test_calendar_files(personas, agenda):
     assert "SUMMARY:Spine MDT weekly" in client.get(f"/calendar/{personas.surgeon.username}.ics").content.decode()
     assert client.get(f"/calendar/{personas.chair.username}.ics").status_code == 404
     assert client.get("/meetings/series/999999.ics").status_code == 404
+
+
+def test_wrong_signature_passwords_in_the_browser_count_toward_the_lockout(personas, agenda):
+    meeting, [case, _other] = agenda(2)
+    _attend(meeting, personas)
+    chair = _browser(personas.chair)
+    for _ in range(4):
+        assert chair.post(_live(meeting), _decision_data("finalise", password="not-my-password")).status_code == 400
+    assert chair.post(_live(meeting), _decision_data("finalise", password="not-my-password")).status_code == 429
+    assert chair.post(_live(meeting), _decision_data("finalise", password=TEST_PASSWORD)).status_code == 429
+    assert not Decision.objects.filter(case=case).exists()

@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from accounts.reauth import SIGNATURE_PASSWORD_MISMATCH
 from cases.models import Case
 from meetings.models import Decision, Meeting
 from tests.factories import TEST_PASSWORD
@@ -250,3 +252,28 @@ def test_an_ended_membership_hides_the_boards_cases_meetings_and_decisions(clien
     personas.chair.memberships.update(is_active=False)
     assert [client.get(path).status_code for path in reads] == [404, 404, 404]
     assert [client.get(path).json()["results"] for path in ("/api/v1/cases/", "/api/v1/meetings/", "/api/v1/decisions/")] == [[], [], []]
+
+
+def test_wrong_signature_passwords_count_toward_the_login_lockout(client_for, personas, meeting, make_case):
+    # accounts.reauth: the signature box is checked the way a login is, so it cannot be used to
+    # guess the chair's password without limit.
+    case = make_case()
+    _schedule(case)
+    attend(client_for, personas, meeting)
+    draft = _decide(client_for, personas, meeting, case)
+    chair = client_for(personas.chair)
+
+    def sign(password: str):  # type: ignore[no-untyped-def]
+        return chair.post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": password}, format="json",
+                          HTTP_IF_MATCH=_etag(draft["id"]))  # fmt: skip
+
+    for _ in range(4):
+        wrong = sign("nope")
+        assert wrong.status_code == 400 and wrong.json() == {"password": [SIGNATURE_PASSWORD_MISMATCH]}
+    locked = sign("nope")
+    assert locked.status_code == 429 and locked["Retry-After"] == "900"
+    # Locked out now: the right password does not sign, and the token endpoint refuses the chair too.
+    assert sign(TEST_PASSWORD).status_code == 429
+    assert Decision.objects.get(pk=draft["id"]).state == Decision.State.DRAFT
+    token = APIClient().post("/api/v1/auth/token/", {"username": "chair", "password": TEST_PASSWORD}, format="json")
+    assert token.status_code == 429

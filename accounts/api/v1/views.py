@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -17,6 +16,7 @@ from rest_framework.throttling import AnonRateThrottle
 from accounts import otp
 from accounts.api.v1.serializers import BoardSerializer
 from accounts.models import Board, User
+from accounts.reauth import LockedOut
 from accounts.selectors import board_list_for_user
 
 
@@ -55,7 +55,7 @@ class TokenObtainView(ObtainAuthToken):
             # django-axes refused the attempt (or this one reached the limit): authenticate() was
             # given this request and flagged it.
             if getattr(request, "axes_locked_out", False):
-                return _locked_out()
+                return locked_out_response()
             raise ValidationError(serializer.errors)
         user: User = serializer.validated_data["user"]
         _check_second_factor(user, serializer.validated_data.get("otp", ""))
@@ -78,12 +78,12 @@ def _check_second_factor(user: User, code: str) -> None:
         )
 
 
-def _locked_out() -> Response:
-    cool_off = int(settings.AXES_COOLOFF_TIME.total_seconds())
+def locked_out_response() -> Response:
+    """429 with Retry-After while django-axes refuses this username or address (any API view)."""
+    locked = LockedOut()
     return Response(
-        {"detail": f"Too many failed logins: try again in {cool_off // 60} minutes."},
-        status=status.HTTP_429_TOO_MANY_REQUESTS,
-        headers={"Retry-After": str(cool_off)},
+        {"detail": str(locked)}, status=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(locked.retry_after_seconds)},
     )
 
 

@@ -11,13 +11,15 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.v1.views import locked_out_response
 from accounts.models import User
+from accounts.reauth import SIGNATURE_PASSWORD_MISMATCH, LockedOut, password_confirmed
 from cases.selectors import case_get_for_user
 from common.errors import StaleVersion
 from common.filters import IdFilter
@@ -183,6 +185,12 @@ class DecisionFinaliseView(APIView):
         body = FinaliseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         _check_revision(request, decision)
+        try:
+            signed_by_self = password_confirmed(request, user=request.user, password=body.validated_data["password"])  # type: ignore[arg-type]
+        except LockedOut:
+            return locked_out_response()
+        if not signed_by_self:
+            raise ValidationError({"password": [SIGNATURE_PASSWORD_MISMATCH]})
         services.decision_finalise(decision=decision, by=request.user, password=body.validated_data["password"],  # type: ignore[arg-type]
                                    otp=body.validated_data["otp"],
                                    expected_version=decision.version)
