@@ -9,7 +9,7 @@ import django_filters
 from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -177,7 +177,13 @@ class DecisionDetailView(APIView):
 
 
 class DecisionFinaliseView(APIView):
-    @extend_schema(request=FinaliseSerializer, responses={200: DecisionSerializer, **ERRORS})
+    @extend_schema(
+        request=FinaliseSerializer,
+        responses={
+            200: DecisionSerializer, **ERRORS,
+            429: OpenApiResponse(description="Too many wrong passwords (here or at login): locked out, see Retry-After"),
+        },
+    )
     def post(self, request: Request, decision_id: int) -> Response:
         decision = selectors.decision_get_for_user(user=request.user, decision_id=decision_id)  # type: ignore[arg-type]
         if not selectors.is_chair(selectors.membership_on(user=request.user, board_id=decision.case.board_id)):  # type: ignore[arg-type]
