@@ -132,11 +132,17 @@ def _schedule(case):
     Case.objects.filter(pk=case.pk).update(status="scheduled")
 
 
-def test_finalise_signs_with_password_and_moves_the_case(client_for, personas, meeting, make_case, django_capture_on_commit_callbacks):
+@pytest.fixture
+def scheduled_draft(client_for, personas, meeting, make_case):
+    """A scheduled case and the chair's draft decision on it, at a meeting with quorum."""
     case = make_case()
     _schedule(case)
     attend(client_for, personas, meeting)
-    draft = _decide(client_for, personas, meeting, case)
+    return case, _decide(client_for, personas, meeting, case)
+
+
+def test_finalise_signs_with_password_and_moves_the_case(client_for, personas, meeting, scheduled_draft, django_capture_on_commit_callbacks):
+    case, draft = scheduled_draft
     chair = client_for(personas.chair)
     wrong = chair.post(f"/api/v1/decisions/{draft['id']}/finalise/", {"password": "nope"}, format="json", HTTP_IF_MATCH=_etag(draft['id']))
     assert wrong.status_code == 400 and "password" in wrong.json()
@@ -199,14 +205,11 @@ def test_decision_feed_pages_without_misses_or_repeats(client_for, personas, mee
     assert Decision.objects.count() == 8
 
 
-def test_signing_asks_for_the_second_factor_when_the_chair_has_one(client_for, personas, meeting, make_case, django_capture_on_commit_callbacks):
+def test_signing_asks_for_the_second_factor_when_the_chair_has_one(client_for, personas, meeting, scheduled_draft, django_capture_on_commit_callbacks):
     from accounts.otp import recovery_codes_generate
     from tests.conftest import authenticator_code, enrol_authenticator
 
-    case = make_case()
-    _schedule(case)
-    attend(client_for, personas, meeting)
-    draft = _decide(client_for, personas, meeting, case)
+    case, draft = scheduled_draft
     device = enrol_authenticator(personas.chair)
     chair = client_for(personas.chair)
     url = f"/api/v1/decisions/{draft['id']}/finalise/"
@@ -226,11 +229,8 @@ def test_signing_asks_for_the_second_factor_when_the_chair_has_one(client_for, p
     assert chair.post(url, {"password": TEST_PASSWORD, "otp": code}, format="json", HTTP_IF_MATCH=_etag(draft["id"])).status_code == 400
 
 
-def test_decision_writes_need_the_revision_read(client_for, personas, meeting, make_case):
-    case = make_case()
-    _schedule(case)
-    attend(client_for, personas, meeting)
-    draft = _decide(client_for, personas, meeting, case)
+def test_decision_writes_need_the_revision_read(client_for, personas, meeting, scheduled_draft):
+    case, draft = scheduled_draft
     chair = client_for(personas.chair)
     body = {"case": case.pk, "plan": PLAN, "rationale": "second thoughts"}
     url = f"/api/v1/meetings/{meeting.pk}/decisions/"
@@ -254,13 +254,10 @@ def test_an_ended_membership_hides_the_boards_cases_meetings_and_decisions(clien
     assert [client.get(path).json()["results"] for path in ("/api/v1/cases/", "/api/v1/meetings/", "/api/v1/decisions/")] == [[], [], []]
 
 
-def test_wrong_signature_passwords_count_toward_the_login_lockout(client_for, personas, meeting, make_case):
+def test_wrong_signature_passwords_count_toward_the_login_lockout(client_for, personas, scheduled_draft):
     # accounts.reauth: the signature box is checked the way a login is, so it cannot be used to
     # guess the chair's password without limit.
-    case = make_case()
-    _schedule(case)
-    attend(client_for, personas, meeting)
-    draft = _decide(client_for, personas, meeting, case)
+    _case, draft = scheduled_draft
     chair = client_for(personas.chair)
 
     def sign(password: str):  # type: ignore[no-untyped-def]
