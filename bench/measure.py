@@ -24,7 +24,7 @@ from meetings.models import DecisionRecord
 
 PING = "/bench/ping/"
 LIST = "/api/v1/cases/"
-# Durations, chosen so the whole run stays near ten minutes on two cores.
+# Durations, chosen so the whole run stays within a few minutes on two cores.
 TRIALS = 3  # interleaved runs per endpoint, so drift (other load, caches) hits all of them alike
 TRIAL_SECONDS = 6
 WARMUP_SECONDS = 2
