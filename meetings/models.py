@@ -6,6 +6,7 @@ Times are stored aware (UTC in the database) with the meeting's IANA time zone b
 
 from __future__ import annotations
 
+import hashlib
 from typing import ClassVar
 
 from django.conf import settings
@@ -292,3 +293,23 @@ class DecisionRecord(models.Model):
         if self.state == self.State.READY:
             raise ImmutableRecordError("A ready decision record cannot be deleted.")
         return super().delete(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class CalendarSubscription(models.Model):
+    """A person's secret address for their feed of meetings, for calendar apps that cannot log in.
+
+    The feed carries no patient data (meeting titles, times, places, video links). Only the
+    SHA-256 of the key is stored: the address is shown once, when it is made. Making a new one
+    replaces the old, which stops working at once; the person can also turn it off.
+    """
+
+    user = models.OneToOneField(USER, on_delete=models.CASCADE, related_name="calendar_subscription")
+    key_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"calendar subscription of {self.user} (made {self.created_at:%Y-%m-%d})"
+
+    @staticmethod
+    def digest(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

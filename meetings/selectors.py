@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from accounts.models import Membership, User
-from meetings.models import AgendaItem, Decision, DecisionRecord, Meeting
+from meetings.models import AgendaItem, CalendarSubscription, Decision, DecisionRecord, Meeting
 
 
 def meeting_list_for_user(*, user: User) -> QuerySet[Meeting]:
@@ -69,3 +69,17 @@ def can_run_meetings(membership: Membership | None) -> bool:
 
 def is_chair(membership: Membership | None) -> bool:
     return bool(membership and membership.can_write and membership.is_chair)
+
+
+def calendar_subscriber(*, key: str) -> User | None:
+    """The active person whose calendar feed `key` opens, or None (unknown, replaced or ended)."""
+    subscription = (
+        CalendarSubscription.objects.filter(key_digest=CalendarSubscription.digest(key), user__is_active=True)
+        .select_related("user")
+        .first()
+    )
+    return subscription.user if subscription else None
+
+
+def calendar_subscription_of(*, user: User) -> CalendarSubscription | None:
+    return CalendarSubscription.objects.filter(user=user).first()

@@ -1,4 +1,5 @@
-"""Writes for attendance and decisions (issue 6), and the creation of decision records (issue 7).
+"""Writes for attendance and decisions (issue 6), the creation of decision records (issue 7), and
+people's calendar subscriptions.
 
 Finalising a decision is one transaction: quorum and content checks, the signature (the chair's
 password re-entered), the feed position, the case moving to `discussed`, and a `pending`
@@ -7,6 +8,7 @@ DecisionRecord whose rendering task is enqueued on commit.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -23,7 +25,15 @@ from cases.models import Case
 from cases.vocabulary import CaseStatus
 from common.errors import Conflict, StaleVersion
 from common.history import stamp
-from meetings.models import AgendaItem, Attendance, Decision, DecisionRecord, FeedSequence, Meeting
+from meetings.models import (
+    AgendaItem,
+    Attendance,
+    CalendarSubscription,
+    Decision,
+    DecisionRecord,
+    FeedSequence,
+    Meeting,
+)
 from meetings.quorum import REQUIRED_ROLES, meeting_quorum
 from meetings.snapshot import decision_snapshot
 from scoring.models import Recommendation
@@ -258,3 +268,21 @@ def meeting_create(
     stamp(meeting, "meeting created", by)
     meeting.save()
     return meeting
+
+
+@transaction.atomic
+def calendar_subscription_renew(*, user: User, now: datetime | None = None) -> str:
+    """A new secret key for the person's calendar feed; the previous key (if any) stops working.
+
+    Returns the key, which is not stored (only its digest is): the caller shows it once.
+    """
+    key = secrets.token_urlsafe(32)
+    CalendarSubscription.objects.update_or_create(
+        user=user, defaults={"key_digest": CalendarSubscription.digest(key), "created_at": now or timezone.now()}
+    )
+    return key
+
+
+def calendar_subscription_end(*, user: User) -> None:
+    """Turn the person's calendar feed address off (nothing to do when there is none)."""
+    CalendarSubscription.objects.filter(user=user).delete()

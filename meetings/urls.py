@@ -16,4 +16,6 @@ urlpatterns = [
     path("decisions/<int:decision_id>/", views.decision_detail, name="decision"),
     path("decisions/<int:decision_id>/reopen/", views.decision_reopen, name="decision-reopen"),
     path("calendar/<str:username>.ics", views.person_ics, name="person-ics"),
+    path("calendar/subscription/", views.calendar_subscription, name="calendar-subscription"),
+    path("calendar/feed/<str:key>.ics", views.person_feed, name="person-feed"),
 ]

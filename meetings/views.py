@@ -15,11 +15,13 @@ from datetime import datetime, time
 from typing import Any, Final
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -124,7 +126,8 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         planned = [i for i in meeting.agenda_items.all() if i.state == AgendaItem.State.PLANNED]
         rows.append(MeetingRow(meeting, len(planned), sum(i.allotted_minutes for i in planned)))
     series = {row.meeting.series_id: row.meeting.series for row in rows if row.meeting.series is not None}
-    return render(request, "meetings/meeting_list.html", {"rows": rows, "series": list(series.values())})
+    context = {"rows": rows, "series": list(series.values()), "subscription": selectors.calendar_subscription_of(user=user)}
+    return render(request, "meetings/meeting_list.html", context)
 
 
 # --- the meeting page: agenda, attendance, quorum
@@ -614,6 +617,37 @@ def series_ics(request: HttpRequest, series_id: int) -> HttpResponse:
     if series is None:
         raise Http404("No meeting series with this id on your boards.")
     return _ics(calendar.series_ics(series), f"series-{series.pk}.ics")
+
+
+@login_not_required
+@require_GET
+def person_feed(request: HttpRequest, key: str) -> HttpResponse:
+    """A person's feed of meetings at their secret address: calendar apps subscribe without a login.
+    The feed holds no patient data; an unknown, replaced or ended address is a 404."""
+    user = selectors.calendar_subscriber(key=key)
+    if user is None:
+        raise Http404("No calendar at this address: it may have been replaced or turned off.")
+    response = _ics(calendar.person_calendar_ics(user), "tumourboard.ics")
+    response["Cache-Control"] = "private, no-store"  # the address is the credential: no shared caches
+    return response
+
+
+@require_POST
+def calendar_subscription(request: HttpRequest) -> HttpResponse:
+    """Make a new secret feed address (shown once, on the page this answers with) or turn it off."""
+    user = _user(request)
+    action = request.POST.get("action")
+    if action == "end":
+        services.calendar_subscription_end(user=user)
+        messages.success(request, "Your calendar subscription address is turned off.")
+        return redirect("meetings:list")
+    if action != "renew":
+        return HttpResponseBadRequest("Unknown action: use renew or end.")
+    key = services.calendar_subscription_renew(user=user)
+    url = request.build_absolute_uri(reverse("meetings:person-feed", args=[key]))
+    response = render(request, "meetings/calendar_subscription.html", {"url": url})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET

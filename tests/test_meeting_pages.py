@@ -7,6 +7,7 @@ driven through the pages as a browser would, posting the forms' fields.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from accounts.models import Membership, User
 from accounts.otp import recovery_codes_generate
 from cases.models import Case
 from meetings import scheduling, services
-from meetings.models import AgendaItem, Attendance, Decision, Meeting
+from meetings.models import AgendaItem, Attendance, CalendarSubscription, Decision, Meeting
 from tests.conftest import Personas, VerifiedClient
 from tests.factories import TEST_PASSWORD
 
@@ -436,6 +437,55 @@ def test_calendar_files(personas, agenda):
     assert "SUMMARY:Spine MDT weekly" in client.get(f"/calendar/{personas.surgeon.username}.ics").content.decode()
     assert client.get(f"/calendar/{personas.chair.username}.ics").status_code == 404
     assert client.get("/meetings/series/999999.ics").status_code == 404
+
+
+def _subscription_address(client: Client, action: str = "renew") -> str:
+    page = client.post("/calendar/subscription/", {"action": action})
+    assert page.status_code == 200 and page["Cache-Control"] == "no-store"
+    found = re.search(r'value="(http://testserver/calendar/feed/[^"]+\.ics)"', page.content.decode())
+    assert found, page.content.decode()
+    return found.group(1)
+
+
+def test_a_calendar_app_subscribes_at_a_secret_address_without_logging_in(personas, agenda):
+    meeting, _cases = agenda(1)
+    surgeon = _browser(personas.surgeon)
+    assert "Make a subscription address" in surgeon.get("/meetings/").content.decode()
+    address = _subscription_address(surgeon)
+    calendar_app = Client()  # no session, no token: only the address
+    feed = calendar_app.get(address)
+    assert feed.status_code == 200 and feed["Content-Type"].startswith("text/calendar")
+    assert feed["Cache-Control"] == "private, no-store"
+    body = feed.content.decode()
+    assert "SUMMARY:Spine MDT weekly" in body and "Patient" not in body
+    # Only a digest of the key is kept.
+    key = address.rsplit("/", 1)[1].removesuffix(".ics")
+    stored = CalendarSubscription.objects.get(user=personas.surgeon)
+    assert stored.key_digest != key and key not in stored.key_digest
+    assert "You have an address" in surgeon.get("/meetings/").content.decode()
+    # A new address replaces the old one at once; turning it off ends it.
+    renewed = _subscription_address(surgeon)
+    assert calendar_app.get(address).status_code == 404
+    assert calendar_app.get(renewed).status_code == 200
+    assert surgeon.post("/calendar/subscription/", {"action": "end"}).status_code == 302
+    assert calendar_app.get(renewed).status_code == 404
+    assert calendar_app.get("/calendar/feed/guessed.ics").status_code == 404
+
+
+def test_a_subscription_address_shows_only_its_owners_boards_and_dies_with_the_account(personas, agenda):
+    agenda(1)
+    outsider_address = _subscription_address(_browser(personas.outsider))
+    surgeon_address = _subscription_address(_browser(personas.surgeon))
+    calendar_app = Client()
+    assert "Spine MDT weekly" not in calendar_app.get(outsider_address).content.decode()
+    assert "Spine MDT weekly" in calendar_app.get(surgeon_address).content.decode()
+    personas.surgeon.is_active = False
+    personas.surgeon.save(update_fields=["is_active"])
+    assert calendar_app.get(surgeon_address).status_code == 404
+    # Making or ending an address needs a login (and a POST).
+    assert Client().post("/calendar/subscription/", {"action": "renew"}).status_code == 302
+    assert _browser(personas.pain).get("/calendar/subscription/").status_code == 405
+    assert _browser(personas.pain).post("/calendar/subscription/", {"action": "steal"}).status_code == 400
 
 
 def test_wrong_signature_passwords_in_the_browser_count_toward_the_lockout(personas, agenda):
