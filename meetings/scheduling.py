@@ -22,10 +22,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, IntegerField, Max, OuterRef, Subquery, Sum, Value
@@ -242,7 +243,7 @@ def _write_placements(placements: Sequence[tuple[Case, _Slot, int]], *, by: User
 # --- Manual agenda edits (coordinators) -----------------------------------------------------------
 
 
-def _audit(obj: Case | AgendaItem, by: User, reason: str) -> None:
+def _audit(obj: Case | AgendaItem | Meeting, by: User | None, reason: str) -> None:
     obj._history_user = by  # type: ignore[union-attr]  # read by simple-history, also outside a request
     obj._change_reason = reason  # type: ignore[union-attr]
 
@@ -255,7 +256,7 @@ def _planned_items(meeting_id: int) -> list[AgendaItem]:
     )
 
 
-def _renumber(items: Sequence[AgendaItem], *, by: User, reason: str) -> None:
+def _renumber(items: Sequence[AgendaItem], *, by: User | None, reason: str) -> None:
     """Give the items the numbers 1..n in list order, saving only those whose number changes."""
     for position, item in enumerate(items, start=1):
         if item.order != position:
@@ -337,7 +338,7 @@ def agenda_place(*, case: Case, meeting: Meeting, by: User, order: int | None = 
     return item
 
 
-def _set_case_status(case: Case, target: str, *, by: User, reason: str) -> None:
+def _set_case_status(case: Case, target: str, *, by: User | None, reason: str) -> None:
     # The life cycle service checks the transition and records the reason; the acting user is
     # set here because a task has no request for simple-history's middleware to read it from.
     case._history_user = by  # type: ignore[attr-defined]
@@ -365,7 +366,7 @@ def agenda_move(*, item: AgendaItem, order: int, by: User) -> AgendaItem:
     return item
 
 
-def _take_off_agenda(item: AgendaItem, *, state: str, by: User, reason: str, action: str) -> AgendaItem:
+def _take_off_agenda(item: AgendaItem, *, state: str, by: User | None, reason: str, action: str) -> AgendaItem:
     if not reason.strip():
         raise ValidationError({"reason": f"Say why the case is {action}."})
     item = _locked_item(item)
@@ -403,3 +404,61 @@ def agenda_defer(*, item: AgendaItem, by: User, reason: str) -> AgendaItem:
     scheduler run places it before the other cases of the same urgency.
     """
     return _take_off_agenda(item, state=AgendaItem.State.DEFERRED, by=by, reason=reason, action="deferred")
+
+
+# --- Closing meetings that have ended -------------------------------------------------------------
+
+
+def _ended(meeting: Meeting, now: datetime) -> bool:
+    return meeting.starts_at + timedelta(minutes=meeting.duration_minutes) <= now
+
+
+@transaction.atomic
+def meeting_close(*, meeting: Meeting, by: User | None = None, now: datetime | None = None) -> list[AgendaItem]:
+    """Close a meeting that has ended, so that no case is lost on a past agenda (issue 6).
+
+    Every case still planned on its agenda was not discussed: its item is deferred with the reason
+    "not discussed at <meeting>", the case goes back to `ready` at the front of its urgency's
+    queue (agenda_defer's rule), and a scheduler run for the board is enqueued on commit. The
+    meeting becomes `closed`. Returns the deferred items. Idempotent: a closed or cancelled
+    meeting is left as it is. Refused (ValidationError) while the meeting has not ended.
+    History names `by` (None: the beat sweep).
+    """
+    from meetings.tasks import schedule_ready_cases
+
+    now = now or timezone.now()
+    _lock_boards([meeting.board_id])
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status in (Meeting.Status.CLOSED, Meeting.Status.CANCELLED):
+        return []
+    if not _ended(meeting, now):
+        raise ValidationError({"meeting": "The meeting has not ended yet."})
+    label = meeting_label(meeting)
+    deferred = [
+        _take_off_agenda(item, state=AgendaItem.State.DEFERRED, by=by, reason=f"not discussed at {label}", action="deferred")
+        for item in _planned_items(meeting.pk)
+    ]
+    meeting.status = Meeting.Status.CLOSED
+    _audit(meeting, by, f"closed; {len(deferred)} case(s) not discussed went back to the queue")
+    meeting.save(update_fields=["status", "updated_at"])
+    if deferred:
+        board_id = meeting.board_id
+        transaction.on_commit(lambda: schedule_ready_cases.delay(board_id=board_id), robust=True)
+    return deferred
+
+
+def meetings_close_ended(*, now: datetime | None = None) -> list[int]:
+    """Close every planned or running meeting that ended MEETING_CLOSE_AFTER_HOURS ago or more
+    (time for a meeting that ran over, and for the chair to sign its last decisions). Returns
+    the ids closed. Each meeting is its own transaction; a re-run finds nothing left to do."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.MEETING_CLOSE_AFTER_HOURS)
+    open_meetings = Meeting.objects.filter(
+        status__in=(Meeting.Status.PLANNED, Meeting.Status.IN_PROGRESS), starts_at__lt=cutoff
+    ).order_by("starts_at", "pk")
+    closed = []
+    for meeting in open_meetings:
+        if _ended(meeting, cutoff):
+            meeting_close(meeting=meeting, now=now)
+            closed.append(meeting.pk)
+    return closed

@@ -16,7 +16,7 @@ from django.db import OperationalError
 from accounts.models import Board, User
 from meetings.models import MeetingSeries
 from meetings.notifications import agendas_send_due
-from meetings.scheduling import agenda_schedule
+from meetings.scheduling import agenda_schedule, meetings_close_ended
 from meetings.series import DEFAULT_HORIZON_WEEKS, series_generate, series_generate_all
 
 
@@ -57,3 +57,10 @@ def send_due_agendas() -> list[int]:
     """Send the agendas of meetings starting within AGENDA_LEAD_TIME_HOURS; returns their ids.
     No retry: a failed meeting stays due and the next beat run sends it."""
     return agendas_send_due()
+
+
+@shared_task(name="meetings.close_ended_meetings", soft_time_limit=240, time_limit=300)  # type: ignore[untyped-decorator]
+def close_ended_meetings() -> list[int]:
+    """Close the meetings that have ended, sending their undiscussed cases back to the queue;
+    returns the ids closed. No retry: what is left stays open and the next beat run closes it."""
+    return meetings_close_ended()

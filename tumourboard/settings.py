@@ -258,6 +258,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "generate-series-meetings": {"task": "meetings.generate_series_meetings", "schedule": 6 * 3600.0},
     "schedule-ready-cases": {"task": "meetings.schedule_ready_cases", "schedule": 600.0},
     "send-due-agendas": {"task": "meetings.send_due_agendas", "schedule": 900.0},
+    "close-ended-meetings": {"task": "meetings.close_ended_meetings", "schedule": 900.0},
     "redrive-decision-records": {"task": "meetings.redrive_pending_records", "schedule": 300.0},
 }
 
@@ -268,6 +269,9 @@ READINESS_MRI_MAX_AGE_DAYS = env.env_int("READINESS_MRI_MAX_AGE_DAYS", default=3
 # Meetings: agendas are e-mailed this long before a meeting; series are generated this far ahead.
 AGENDA_LEAD_TIME_HOURS = env.env_int("AGENDA_LEAD_TIME_HOURS", default=48)
 MEETING_SERIES_HORIZON_WEEKS = env.env_int("MEETING_SERIES_HORIZON_WEEKS", default=12)
+# A meeting is closed this long after its planned end, and the cases still planned on its agenda
+# (not discussed) go back to the queue. A product setting: issue 6 gives no figure.
+MEETING_CLOSE_AFTER_HOURS = env.env_int("MEETING_CLOSE_AFTER_HOURS", default=12)
 
 # /healthz waits this long (seconds) for a worker to answer the ping task.
 HEALTHZ_WORKER_TIMEOUT = float(os.environ.get("HEALTHZ_WORKER_TIMEOUT", "2"))

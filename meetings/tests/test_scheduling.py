@@ -18,8 +18,17 @@ from django.utils import timezone
 from accounts.models import Board, User
 from cases.models import SECTION_MODELS, Case, Patient
 from meetings.models import AgendaItem, Meeting
-from meetings.scheduling import agenda_defer, agenda_move, agenda_place, agenda_remove, agenda_schedule
-from meetings.tasks import schedule_ready_cases
+from meetings.scheduling import (
+    agenda_defer,
+    agenda_move,
+    agenda_place,
+    agenda_remove,
+    agenda_schedule,
+    meeting_close,
+    meeting_label,
+    meetings_close_ended,
+)
+from meetings.tasks import close_ended_meetings, schedule_ready_cases
 from tests.factories import BoardFactory
 
 pytestmark = pytest.mark.django_db
@@ -316,6 +325,57 @@ def test_agenda_of_a_closed_meeting_cannot_change(ready_case, meeting, personas)
     Meeting.objects.filter(pk=m.pk).update(status=Meeting.Status.CLOSED)
     with pytest.raises(ValidationError, match="closed"):
         agenda_defer(item=AgendaItem.objects.get(), by=personas.chair, reason="late")
+
+
+# --- Closing meetings that have ended -------------------------------------------------------------
+
+
+def test_an_ended_meeting_closes_and_its_undiscussed_cases_go_back_to_the_front_of_the_queue(
+    ready_case, meeting, personas, django_capture_on_commit_callbacks
+):
+    last_week = meeting(days=2, capacity_minutes=20)
+    undiscussed, discussed = ready_case(referral_date=TODAY - timedelta(days=3)), ready_case()
+    agenda_schedule()
+    AgendaItem.objects.filter(case=discussed).update(state=AgendaItem.State.PRESENTED)
+    Case.objects.filter(pk=discussed.pk).update(status="discussed")
+    # The meeting took place two days ago; the chair never reached the first case.
+    Meeting.objects.filter(pk=last_week.pk).update(starts_at=timezone.now() - timedelta(days=2))
+    next_week = meeting(days=5, capacity_minutes=20)
+    older = ready_case(referral_date=TODAY - timedelta(days=90))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meetings_close_ended() == [last_week.pk]
+
+    last_week.refresh_from_db()
+    assert last_week.status == Meeting.Status.CLOSED
+    item = AgendaItem.objects.get(case=undiscussed, meeting=last_week)
+    assert (item.state, item.deferred_reason) == ("deferred", f"not discussed at {meeting_label(last_week)}")
+    assert AgendaItem.objects.get(case=discussed).state == AgendaItem.State.PRESENTED
+    # The scheduler ran on commit: the carried-over case is placed ahead of an older referral.
+    assert _agenda(next_week) == [undiscussed.pk, older.pk]
+    assert _status(undiscussed) == "scheduled" and _status(discussed) == "discussed"
+    history = Case.objects.get(pk=undiscussed.pk).history.order_by("history_id")
+    assert any("not discussed at" in (h.history_change_reason or "") for h in history)
+    # Nothing left to do on a re-run.
+    assert meetings_close_ended() == []
+
+
+def test_a_meeting_is_closed_only_after_the_grace_period_and_never_before_it_ended(ready_case, meeting, settings):
+    settings.MEETING_CLOSE_AFTER_HOURS = 12
+    running_late = meeting(days=0, duration_minutes=60)
+    Meeting.objects.filter(pk=running_late.pk).update(starts_at=timezone.now() - timedelta(hours=2))
+    ready_case()
+    assert meetings_close_ended() == []  # ended an hour ago: the chair may still be signing
+    assert meetings_close_ended(now=timezone.now() + timedelta(hours=12)) == [running_late.pk]
+    upcoming = meeting(days=1)
+    with pytest.raises(ValidationError, match="has not ended"):
+        meeting_close(meeting=upcoming)
+    cancelled = meeting(days=-3, status=Meeting.Status.CANCELLED)
+    assert meeting_close(meeting=cancelled) == [] and Meeting.objects.get(pk=cancelled.pk).status == "cancelled"
+
+
+def test_the_beat_schedule_runs_the_close_sweep(settings):
+    assert settings.CELERY_BEAT_SCHEDULE["close-ended-meetings"]["task"] == close_ended_meetings.name
 
 
 # --- Scale --------------------------------------------------------------------------------------
