@@ -115,6 +115,13 @@ class AgendaReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False, label="Reason")
 
 
+class CancelMeetingForm(forms.Form):
+    """Why a planned meeting is cancelled; `version` is the meeting's version the page showed."""
+
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="Reason for cancelling")
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
 class ReopenForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -83,6 +83,7 @@ class Meeting(models.Model):
     # An extra meeting the coordinator creates for urgent cases; routine cases are not placed on it.
     is_ad_hoc = models.BooleanField(default=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    cancelled_reason = models.TextField(blank=True)
     agenda_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

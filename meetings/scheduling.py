@@ -39,6 +39,7 @@ from cases import lifecycle
 from cases.models import Case
 from cases.services import case_transition
 from cases.vocabulary import CaseStatus, Urgency
+from common.errors import StaleVersion
 from meetings.models import AgendaItem, Meeting
 
 # Emergencies have no rank: they are never placed by the scheduler.
@@ -441,6 +442,44 @@ def meeting_close(*, meeting: Meeting, by: User | None = None, now: datetime | N
     meeting.status = Meeting.Status.CLOSED
     _audit(meeting, by, f"closed; {len(deferred)} case(s) not discussed went back to the queue")
     meeting.save(update_fields=["status", "updated_at"])
+    if deferred:
+        board_id = meeting.board_id
+        transaction.on_commit(lambda: schedule_ready_cases.delay(board_id=board_id), robust=True)
+    return deferred
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting: Meeting, by: User, reason: str, expected_version: int | None = None) -> list[AgendaItem]:
+    """Cancel a planned meeting that has not started (a coordinator's or chair's call).
+
+    Needs a reason. The cases on its agenda are deferred ("meeting cancelled: <reason>") and go
+    back to the front of their urgency's queue; the meeting becomes `cancelled` with the reason and
+    a new version (calendar files then carry STATUS:CANCELLED with a higher SEQUENCE, so
+    subscribed calendars drop it), and a scheduler run for the board is enqueued on commit.
+    Refused (ValidationError) for a meeting that is not planned or has started; StaleVersion when
+    `expected_version` is not the current one. Returns the deferred items.
+    """
+    from meetings.tasks import schedule_ready_cases
+
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the meeting is cancelled."})
+    _lock_boards([meeting.board_id])
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if expected_version is not None and expected_version != meeting.version:
+        raise StaleVersion(expected=expected_version, current=meeting.version)
+    if meeting.status != Meeting.Status.PLANNED:
+        raise ValidationError({"meeting": f"The meeting is {meeting.get_status_display().lower()}: it cannot be cancelled."})
+    if meeting.starts_at <= timezone.now():
+        raise ValidationError({"meeting": "The meeting has started: it cannot be cancelled any more."})
+    deferred = [
+        _take_off_agenda(item, state=AgendaItem.State.DEFERRED, by=by, reason=f"meeting cancelled: {reason}", action="deferred")
+        for item in _planned_items(meeting.pk)
+    ]
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.cancelled_reason = reason
+    meeting.version += 1
+    _audit(meeting, by, f"cancelled: {reason}; {len(deferred)} case(s) went back to the queue")
+    meeting.save(update_fields=["status", "cancelled_reason", "version", "updated_at"])
     if deferred:
         board_id = meeting.board_id
         transaction.on_commit(lambda: schedule_ready_cases.delay(board_id=board_id), robust=True)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/", views.meeting_detail, name="detail"),
     path("meetings/<int:meeting_id>.ics", views.meeting_ics, name="ics"),
     path("meetings/<int:meeting_id>/attendance/", views.attendance, name="attendance"),
+    path("meetings/<int:meeting_id>/cancel/", views.meeting_cancel, name="cancel"),
     path("meetings/<int:meeting_id>/agenda/<int:item_id>/", views.agenda_item, name="agenda-item"),
     path("meetings/<int:meeting_id>/live/", views.live_start, name="live-start"),
     path("meetings/<int:meeting_id>/live/<int:position>/", views.live, name="live"),

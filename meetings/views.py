@@ -40,6 +40,7 @@ from meetings.forms import (
     SIGNATURE_MEANING,
     AgendaReasonForm,
     AttendanceForm,
+    CancelMeetingForm,
     DecisionForm,
     PlanLine,
     ReopenForm,
@@ -150,6 +151,7 @@ def _render_meeting(
     *,
     attendance_form: AttendanceForm | None = None,
     failed_item: tuple[int, AgendaReasonForm] | None = None,
+    cancel_form: CancelMeetingForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     agenda = list(_agenda(meeting))
@@ -183,6 +185,9 @@ def _render_meeting(
         "attendance_form": attendance_form if can_run else None,
         "editable": meeting.status in scheduling.EDITABLE_MEETING_STATUSES,
         "has_live": bool(live),
+        "cancel_form": (cancel_form or CancelMeetingForm(initial={"version": meeting.version}))
+        if can_run and meeting.status == Meeting.Status.PLANNED and meeting.starts_at > timezone.now()
+        else None,
     }
     return render(request, "meetings/meeting_detail.html", context, status=status)
 
@@ -225,6 +230,34 @@ def attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
                 form.add_error(None, text)
         return _render_meeting(request, meeting, membership, attendance_form=form, status=400)
     messages.success(request, f"Attendance recorded ({len(changes)} change{'' if len(changes) == 1 else 's'}).")
+    return redirect("meetings:detail", meeting_id=meeting.pk)
+
+
+@require_POST
+def meeting_cancel(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """A coordinator or chair cancels a planned meeting, with a reason; its cases go back to the queue."""
+    meeting, membership = _meeting_and_membership(request, meeting_id)
+    if not selectors.can_run_meetings(membership):
+        raise PermissionDenied("Only the board's chair and coordinators cancel meetings.")
+    form = CancelMeetingForm(request.POST)
+    if not form.is_valid():
+        return _render_meeting(request, meeting, membership, cancel_form=form, status=400)
+    try:
+        deferred = scheduling.meeting_cancel(
+            meeting=meeting, by=_user(request), reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        )  # fmt: skip
+    except StaleVersion:
+        form.add_error(None, "The meeting changed since you opened this page. Nothing was cancelled; reload to see it.")
+        return _render_meeting(request, meeting, membership, cancel_form=form, status=409)
+    except ValidationError as error:
+        for messages_ in _error_detail(error).values():
+            for text in messages_:
+                form.add_error(None, text)
+        return _render_meeting(request, meeting, membership, cancel_form=form, status=400)
+    messages.success(
+        request, f"Meeting cancelled; {len(deferred)} case{'' if len(deferred) == 1 else 's'} went back to the queue."
+    )
     return redirect("meetings:detail", meeting_id=meeting.pk)
 
 

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.reauth import SIGNATURE_PASSWORD_MISMATCH
 from cases.models import Case
+from meetings.calendar import meeting_ics
 from meetings.models import Decision, Meeting
 from tests.factories import TEST_PASSWORD
 
@@ -274,3 +275,23 @@ def test_wrong_signature_passwords_count_toward_the_login_lockout(client_for, pe
     assert Decision.objects.get(pk=draft["id"]).state == Decision.State.DRAFT
     token = APIClient().post("/api/v1/auth/token/", {"username": "chair", "password": TEST_PASSWORD}, format="json")
     assert token.status_code == 429
+
+
+def test_coordinators_cancel_a_meeting_with_a_reason_and_the_etag_they_read(client_for, personas, meeting):
+    url = f"/api/v1/meetings/{meeting.pk}/cancel/"
+    coordinator = client_for(personas.coordinator)
+    read = coordinator.get(f"/api/v1/meetings/{meeting.pk}/")
+    assert read["ETag"] == f'"meeting-{meeting.pk}-v1"'
+    assert client_for(personas.surgeon).post(url, {"reason": "Holiday"}, format="json", HTTP_IF_MATCH=read["ETag"]).status_code == 403
+    assert client_for(personas.outsider).post(url, {"reason": "Holiday"}, format="json", HTTP_IF_MATCH=read["ETag"]).status_code == 404
+    assert coordinator.post(url, {"reason": "Holiday"}, format="json").status_code == 428
+    assert coordinator.post(url, {"reason": "Holiday"}, format="json", HTTP_IF_MATCH=f'"meeting-{meeting.pk}-v9"').status_code == 412
+    assert coordinator.post(url, {}, format="json", HTTP_IF_MATCH=read["ETag"]).json() == {"reason": ["This field is required."]}
+    done = coordinator.post(url, {"reason": "Public holiday"}, format="json", HTTP_IF_MATCH=read["ETag"])
+    assert done.status_code == 200, done.content
+    body = done.json()
+    assert (body["status"], body["cancelled_reason"], body["version"]) == ("cancelled", "Public holiday", 2)
+    assert done["ETag"] == f'"meeting-{meeting.pk}-v2"'
+    # Subscribed calendars drop it: a cancelled event with a higher sequence number.
+    ics = meeting_ics(Meeting.objects.get(pk=meeting.pk))
+    assert "STATUS:CANCELLED" in ics and "SEQUENCE:2" in ics

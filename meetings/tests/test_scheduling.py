@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Board, User
 from cases.models import SECTION_MODELS, Case, Patient
+from common.errors import StaleVersion
 from meetings.models import AgendaItem, Meeting
 from meetings.scheduling import (
     agenda_defer,
@@ -24,6 +25,7 @@ from meetings.scheduling import (
     agenda_place,
     agenda_remove,
     agenda_schedule,
+    meeting_cancel,
     meeting_close,
     meeting_label,
     meetings_close_ended,
@@ -372,6 +374,38 @@ def test_a_meeting_is_closed_only_after_the_grace_period_and_never_before_it_end
         meeting_close(meeting=upcoming)
     cancelled = meeting(days=-3, status=Meeting.Status.CANCELLED)
     assert meeting_close(meeting=cancelled) == [] and Meeting.objects.get(pk=cancelled.pk).status == "cancelled"
+
+
+def test_a_cancelled_meeting_sends_its_cases_back_to_the_queue_and_onto_the_next_meeting(
+    ready_case, meeting, personas, django_capture_on_commit_callbacks
+):
+    holiday = meeting(days=2)
+    first, second = ready_case(), ready_case()
+    agenda_schedule()
+    next_week = meeting(days=9)
+    with django_capture_on_commit_callbacks(execute=True):
+        deferred = meeting_cancel(meeting=holiday, by=personas.coordinator, reason="Public holiday", expected_version=1)
+    holiday.refresh_from_db()
+    assert (holiday.status, holiday.cancelled_reason, holiday.version) == ("cancelled", "Public holiday", 2)
+    assert {item.case_id for item in deferred} == {first.pk, second.pk}
+    assert {i.deferred_reason for i in AgendaItem.objects.filter(meeting=holiday)} == {"meeting cancelled: Public holiday"}
+    assert sorted(_agenda(next_week)) == sorted([first.pk, second.pk])
+    assert holiday.history.first().history_change_reason.startswith("cancelled: Public holiday")
+
+
+def test_cancelling_needs_a_reason_a_current_version_and_a_meeting_not_yet_started(ready_case, meeting, personas):
+    planned = meeting(days=2)
+    with pytest.raises(ValidationError, match="Say why"):
+        meeting_cancel(meeting=planned, by=personas.coordinator, reason="  ")
+    with pytest.raises(StaleVersion):
+        meeting_cancel(meeting=planned, by=personas.coordinator, reason="Holiday", expected_version=7)
+    started = meeting(days=2)
+    Meeting.objects.filter(pk=started.pk).update(starts_at=timezone.now() - timedelta(minutes=5))
+    with pytest.raises(ValidationError, match="has started"):
+        meeting_cancel(meeting=started, by=personas.coordinator, reason="Holiday")
+    meeting_cancel(meeting=planned, by=personas.coordinator, reason="Holiday")
+    with pytest.raises(ValidationError, match="cancelled: it cannot be cancelled"):
+        meeting_cancel(meeting=planned, by=personas.coordinator, reason="Again")
 
 
 def test_the_beat_schedule_runs_the_close_sweep(settings):

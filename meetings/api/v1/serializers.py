@@ -29,7 +29,7 @@ class MeetingSerializer(serializers.ModelSerializer[Meeting]):
         fields = (
             "id", "board", "series", "title", "starts_at", "time_zone", "duration_minutes", "place", "video_link",
             "chair", "capacity_minutes", "minutes_per_case", "used_minutes", "is_ad_hoc", "status",
-            "agenda_sent_at", "version", "created_at", "updated_at",
+            "cancelled_reason", "agenda_sent_at", "version", "created_at", "updated_at",
         )
         read_only_fields = fields
 
@@ -167,6 +167,10 @@ class FinaliseSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
         write_only=True, required=False, allow_blank=True, default="", max_length=32,
         help_text="The current authenticator code (or a recovery code); required when the chair has an authenticator.",
     )
+
+
+class MeetingCancelSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=2000, help_text="Why the meeting is cancelled (kept on the meeting).")
 
 
 class ReopenDecisionSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):

@@ -6,6 +6,7 @@ urlpatterns = [
     path("meetings/", views.MeetingListCreateView.as_view(), name="api-meetings"),
     path("meetings/<int:meeting_id>/", views.MeetingDetailView.as_view(), name="api-meeting"),
     path("meetings/<int:meeting_id>/agenda/", views.AgendaView.as_view(), name="api-meeting-agenda"),
+    path("meetings/<int:meeting_id>/cancel/", views.MeetingCancelView.as_view(), name="api-meeting-cancel"),
     path("meetings/<int:meeting_id>/attendance/", views.AttendanceView.as_view(), name="api-meeting-attendance"),
     path("meetings/<int:meeting_id>/decisions/", views.MeetingDecisionView.as_view(), name="api-meeting-decisions"),
     path("decisions/", views.DecisionListView.as_view(), name="api-decisions"),

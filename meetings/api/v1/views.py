@@ -9,7 +9,7 @@ import django_filters
 from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -25,7 +25,7 @@ from common.errors import StaleVersion
 from common.filters import IdFilter
 from common.http import if_match_version
 from common.openapi import ERRORS
-from meetings import selectors, services
+from meetings import scheduling, selectors, services
 from meetings.api.v1.serializers import (
     AgendaItemSerializer,
     AttendanceSerializer,
@@ -34,12 +34,18 @@ from meetings.api.v1.serializers import (
     DecisionSerializer,
     DecisionWriteSerializer,
     FinaliseSerializer,
+    MeetingCancelSerializer,
     MeetingCreateSerializer,
     MeetingSerializer,
     ReopenDecisionSerializer,
 )
 from meetings.models import Decision, Meeting
 from meetings.quorum import meeting_quorum
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    description="The ETag of the meeting as read; 428 when missing, 412 when stale.",
+)
 
 
 class MeetingListCreateView(generics.ListCreateAPIView[Meeting]):
@@ -69,6 +75,28 @@ class MeetingDetailView(generics.RetrieveAPIView[Meeting]):
 
     def get_queryset(self) -> QuerySet[Meeting]:
         return selectors.meeting_list_for_user(user=self.request.user)  # type: ignore[arg-type]
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        meeting = self.get_object()
+        return Response(self.get_serializer(meeting).data, headers={"ETag": meeting.etag})
+
+
+class MeetingCancelView(APIView):
+    """A coordinator or chair cancels a planned meeting that has not started, with a reason. Its
+    cases go back to the front of the queue; If-Match names the meeting version read."""
+
+    @extend_schema(parameters=[IF_MATCH], request=MeetingCancelSerializer, responses={200: MeetingSerializer, **ERRORS})
+    def post(self, request: Request, meeting_id: int) -> Response:
+        meeting = selectors.meeting_get_for_user(user=request.user, meeting_id=meeting_id)  # type: ignore[arg-type]
+        if not selectors.can_run_meetings(selectors.membership_on(user=request.user, board_id=meeting.board_id)):  # type: ignore[arg-type]
+            raise PermissionDenied("Only the board's coordinators and chairs cancel meetings.")
+        body = MeetingCancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        expected = if_match_version(request, current_etag=meeting.etag)
+        scheduling.meeting_cancel(meeting=meeting, by=request.user, reason=body.validated_data["reason"],  # type: ignore[arg-type]
+                                  expected_version=expected)  # fmt: skip
+        fresh = selectors.meeting_get_for_user(user=request.user, meeting_id=meeting_id)  # type: ignore[arg-type]
+        return Response(MeetingSerializer(fresh).data, headers={"ETag": fresh.etag})
 
 
 class AgendaView(APIView):
