@@ -414,6 +414,21 @@ def _ended(meeting: Meeting, now: datetime) -> bool:
     return meeting.starts_at + timedelta(minutes=meeting.duration_minutes) <= now
 
 
+def _requeue_agenda(meeting: Meeting, *, by: User | None, reason: str) -> list[AgendaItem]:
+    """Defer every planned item of the (locked) meeting with `reason`, sending the cases back to the
+    front of the queue, and enqueue a scheduler run for the board on commit."""
+    from meetings.tasks import schedule_ready_cases
+
+    deferred = [
+        _take_off_agenda(item, state=AgendaItem.State.DEFERRED, by=by, reason=reason, action="deferred")
+        for item in _planned_items(meeting.pk)
+    ]
+    if deferred:
+        board_id = meeting.board_id
+        transaction.on_commit(lambda: schedule_ready_cases.delay(board_id=board_id), robust=True)
+    return deferred
+
+
 @transaction.atomic
 def meeting_close(*, meeting: Meeting, by: User | None = None, now: datetime | None = None) -> list[AgendaItem]:
     """Close a meeting that has ended, so that no case is lost on a past agenda (issue 6).
@@ -425,8 +440,6 @@ def meeting_close(*, meeting: Meeting, by: User | None = None, now: datetime | N
     meeting is left as it is. Refused (ValidationError) while the meeting has not ended.
     History names `by` (None: the beat sweep).
     """
-    from meetings.tasks import schedule_ready_cases
-
     now = now or timezone.now()
     _lock_boards([meeting.board_id])
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
@@ -434,17 +447,10 @@ def meeting_close(*, meeting: Meeting, by: User | None = None, now: datetime | N
         return []
     if not _ended(meeting, now):
         raise ValidationError({"meeting": "The meeting has not ended yet."})
-    label = meeting_label(meeting)
-    deferred = [
-        _take_off_agenda(item, state=AgendaItem.State.DEFERRED, by=by, reason=f"not discussed at {label}", action="deferred")
-        for item in _planned_items(meeting.pk)
-    ]
+    deferred = _requeue_agenda(meeting, by=by, reason=f"not discussed at {meeting_label(meeting)}")
     meeting.status = Meeting.Status.CLOSED
     _audit(meeting, by, f"closed; {len(deferred)} case(s) not discussed went back to the queue")
     meeting.save(update_fields=["status", "updated_at"])
-    if deferred:
-        board_id = meeting.board_id
-        transaction.on_commit(lambda: schedule_ready_cases.delay(board_id=board_id), robust=True)
     return deferred
 
 
@@ -459,8 +465,6 @@ def meeting_cancel(*, meeting: Meeting, by: User, reason: str, expected_version:
     Refused (ValidationError) for a meeting that is not planned or has started; StaleVersion when
     `expected_version` is not the current one. Returns the deferred items.
     """
-    from meetings.tasks import schedule_ready_cases
-
     if not reason.strip():
         raise ValidationError({"reason": "Say why the meeting is cancelled."})
     _lock_boards([meeting.board_id])
@@ -471,18 +475,12 @@ def meeting_cancel(*, meeting: Meeting, by: User, reason: str, expected_version:
         raise ValidationError({"meeting": f"The meeting is {meeting.get_status_display().lower()}: it cannot be cancelled."})
     if meeting.starts_at <= timezone.now():
         raise ValidationError({"meeting": "The meeting has started: it cannot be cancelled any more."})
-    deferred = [
-        _take_off_agenda(item, state=AgendaItem.State.DEFERRED, by=by, reason=f"meeting cancelled: {reason}", action="deferred")
-        for item in _planned_items(meeting.pk)
-    ]
+    deferred = _requeue_agenda(meeting, by=by, reason=f"meeting cancelled: {reason}")
     meeting.status = Meeting.Status.CANCELLED
     meeting.cancelled_reason = reason
     meeting.version += 1
     _audit(meeting, by, f"cancelled: {reason}; {len(deferred)} case(s) went back to the queue")
     meeting.save(update_fields=["status", "cancelled_reason", "version", "updated_at"])
-    if deferred:
-        board_id = meeting.board_id
-        transaction.on_commit(lambda: schedule_ready_cases.delay(board_id=board_id), robust=True)
     return deferred
 
 

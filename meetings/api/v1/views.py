@@ -81,15 +81,22 @@ class MeetingDetailView(generics.RetrieveAPIView[Meeting]):
         return Response(self.get_serializer(meeting).data, headers={"ETag": meeting.etag})
 
 
+def _meeting_run_by_caller(request: Request, meeting_id: int, action: str) -> Meeting:
+    """The meeting (404 outside the caller's boards), when the caller chairs or coordinates its
+    board (403 otherwise, saying who may `action`)."""
+    meeting = selectors.meeting_get_for_user(user=request.user, meeting_id=meeting_id)  # type: ignore[arg-type]
+    if not selectors.can_run_meetings(selectors.membership_on(user=request.user, board_id=meeting.board_id)):  # type: ignore[arg-type]
+        raise PermissionDenied(f"Only the board's chair and coordinators {action}.")
+    return meeting
+
+
 class MeetingCancelView(APIView):
     """A coordinator or chair cancels a planned meeting that has not started, with a reason. Its
     cases go back to the front of the queue; If-Match names the meeting version read."""
 
     @extend_schema(parameters=[IF_MATCH], request=MeetingCancelSerializer, responses={200: MeetingSerializer, **ERRORS})
     def post(self, request: Request, meeting_id: int) -> Response:
-        meeting = selectors.meeting_get_for_user(user=request.user, meeting_id=meeting_id)  # type: ignore[arg-type]
-        if not selectors.can_run_meetings(selectors.membership_on(user=request.user, board_id=meeting.board_id)):  # type: ignore[arg-type]
-            raise PermissionDenied("Only the board's coordinators and chairs cancel meetings.")
+        meeting = _meeting_run_by_caller(request, meeting_id, "cancel meetings")
         body = MeetingCancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         expected = if_match_version(request, current_etag=meeting.etag)
@@ -121,9 +128,7 @@ class AttendanceView(APIView):
 
     @extend_schema(request=AttendanceWriteSerializer, responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def post(self, request: Request, meeting_id: int) -> Response:
-        meeting = selectors.meeting_get_for_user(user=request.user, meeting_id=meeting_id)  # type: ignore[arg-type]
-        if not selectors.can_run_meetings(selectors.membership_on(user=request.user, board_id=meeting.board_id)):  # type: ignore[arg-type]
-            raise PermissionDenied("Only the board's chair and coordinators record attendance.")
+        meeting = _meeting_run_by_caller(request, meeting_id, "record attendance")
         body = AttendanceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         person = User.objects.filter(pk=body.validated_data["user"]).first()
