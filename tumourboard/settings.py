@@ -251,6 +251,10 @@ CELERY_IMPORTS = ("meetings.tasks_records",)
 CELERY_TASK_ROUTES = {"meetings.render_decision_record": {"queue": "pdf"}}
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
 CELERY_TIMEZONE = TIME_ZONE
+# History keeps the whole reason for a change (a deferral, an amendment, a reopened section):
+# the default column is 100 characters, and PostgreSQL refuses longer reasons.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Re-drive work the broker lost: the database records what must happen (house style 7).
     "redrive-stale-scores": {"task": "scoring.redrive_stale_scores", "schedule": 60.0},

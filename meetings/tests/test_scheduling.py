@@ -498,3 +498,20 @@ def test_query_count_does_not_grow_with_the_number_of_cases(personas):
     # Routine cases never on the ad hoc meetings; history written for every case.
     assert not AgendaItem.objects.filter(meeting__is_ad_hoc=True, case__urgency="routine").exists()
     assert Case.history.filter(board=large, status="scheduled").count() == 10_000  # type: ignore[attr-defined]
+
+
+def test_history_keeps_a_long_reason_whole(ready_case, meeting, personas):
+    # PostgreSQL refused reasons over 100 characters in the default history column (a 500 on a
+    # long deferral, amendment or reopen reason); history now keeps the text whole.
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if model.__name__.startswith("Historical"):
+            assert model._meta.get_field("history_change_reason").get_internal_type() == "TextField", model
+    meeting()
+    case = ready_case()
+    agenda_schedule()
+    reason = "Awaiting the repeat MRI of the whole spine; " * 30
+    agenda_defer(item=AgendaItem.objects.get(case=case), by=personas.chair, reason=reason)
+    latest = Case.objects.get(pk=case.pk).history.order_by("-history_id").first()
+    assert latest.history_change_reason.endswith(reason)
