@@ -32,7 +32,6 @@ from django.db import transaction
 from django.db.models import Exists, F, IntegerField, Max, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Board, User
 from cases import lifecycle
@@ -40,6 +39,7 @@ from cases.models import Case
 from cases.services import case_transition
 from cases.vocabulary import CaseStatus, Urgency
 from common.errors import StaleVersion
+from common.history import record_snapshots
 from meetings.models import AgendaItem, Meeting
 
 # Emergencies have no rank: they are never placed by the scheduler.
@@ -184,6 +184,8 @@ def agenda_schedule(*, board: Board | None = None, by: User | None = None) -> Sc
     cases = list(
         Case.objects.select_for_update()
         .filter(board_id__in=board_ids, status=CaseStatus.READY)
+        # What placement reads; history is copied from the rows by the database (_write_placements).
+        .only("board", "status", "urgency", "referral_date")
         .annotate(
             latest_agenda_state=Subquery(
                 AgendaItem.objects.filter(case=OuterRef("pk")).order_by("-placed_at", "-pk").values("state")[:1]
@@ -220,25 +222,27 @@ def _write_placements(placements: Sequence[tuple[Case, _Slot, int]], *, by: User
     ]
     # No per-item full_clean: its foreign-key and constraint checks cost queries per item, and
     # every value comes from rows locked above; the database constraints still hold the line.
-    bulk_create_with_history(
-        items, AgendaItem, default_user=by, default_change_reason="placed by the scheduler", default_date=now
-    )
-    cases = []
-    for case, slot, _order in placements:
+    AgendaItem.objects.bulk_create(items)
+    for case, _slot, _order in placements:
         lifecycle.check_transition(case.status, CaseStatus.SCHEDULED)
-        case.status = CaseStatus.SCHEDULED
-        case.version += 1
-        case.updated_at = now
-        case._change_reason = f"placed on {slot.label} by the scheduler"  # type: ignore[attr-defined]
-        cases.append(case)
-    # One set-based UPDATE: every placed case gets the same status and a version bump, and the rows
-    # are locked, so the in-memory copies above equal the rows written. bulk_update would build a
-    # CASE branch per case and field (slow in Python, quadratic in the database). The history rows
-    # are then written by simple-history's bulk helper, as bulk_update_with_history would.
-    Case.objects.filter(pk__in=[case.pk for case in cases]).update(
+    # One set-based UPDATE: every placed case gets the same status and a version bump (the rows
+    # are locked). bulk_update would build a CASE branch per case and field (slow in Python,
+    # quadratic in the database).
+    Case.objects.filter(pk__in=[case.pk for case, _slot, _order in placements]).update(
         status=CaseStatus.SCHEDULED, version=F("version") + 1, updated_at=now
     )
-    Case.history.bulk_history_create(cases, update=True, default_user=by, default_date=now)
+    # History of both, copied by the database from the rows just written: the same rows
+    # simple-history's bulk helpers write, without building 2 model instances per case in Python.
+    record_snapshots(
+        AgendaItem, dict.fromkeys((item.pk for item in items), "placed by the scheduler"), by=by, at=now, history_type="+"
+    )
+    record_snapshots(
+        Case,
+        {case.pk: f"placed on {slot.label} by the scheduler" for case, slot, _order in placements},
+        by=by,
+        at=now,
+        history_type="~",
+    )
 
 
 # --- Manual agenda edits (coordinators) -----------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import Board, User
 from cases.models import SECTION_MODELS, Case, Patient
 from common.errors import StaleVersion
+from common.history import snapshot_batch_size
 from meetings.models import AgendaItem, Meeting
 from meetings.scheduling import (
     agenda_defer,
@@ -459,22 +460,14 @@ def _bulk_statements(rows: int) -> int:
     """Statements the scheduler's three bulk inserts need for `rows` placements on this backend.
 
     PostgreSQL takes any number of rows in one statement (1 each). SQLite caps a statement at
-    Django's parameter limit (999), so Django splits a bulk write into batches: growth that comes
-    from that limit, not from a query per case.
+    Django's parameter limit (999), so the agenda items are inserted in batches and the history
+    rows copied in batches (common.history.snapshot_batch_size): growth that comes from that
+    limit, not from a query per case.
     """
     from meetings.models import AgendaItem as Item
 
-    def batches(fields: list[object]) -> int:
-        return math.ceil(rows / connection.ops.bulk_batch_size(fields, [None] * rows))
-
-    def inserted(model: type) -> list[object]:
-        return [f for f in model._meta.concrete_fields if not f.primary_key]
-
-    return (
-        batches(inserted(Item))
-        + batches(inserted(Item.history.model))  # type: ignore[attr-defined]
-        + batches(inserted(Case.history.model))  # type: ignore[attr-defined]
-    )
+    items = math.ceil(rows / connection.ops.bulk_batch_size([f for f in Item._meta.concrete_fields if not f.primary_key], [None] * rows))
+    return items + 2 * math.ceil(rows / snapshot_batch_size())
 
 
 def test_query_count_does_not_grow_with_the_number_of_cases(personas):
