@@ -20,7 +20,7 @@ The planned items of a meeting are numbered 1..n without gaps; an item that leav
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -40,7 +40,7 @@ from cases.services import case_transition
 from cases.vocabulary import CaseStatus, Urgency
 from common.errors import StaleVersion
 from common.history import record_snapshots
-from meetings.models import AgendaItem, Meeting
+from meetings.models import AgendaItem, Decision, Meeting
 
 # Emergencies have no rank: they are never placed by the scheduler.
 URGENCY_RANK: dict[str, int] = {Urgency.URGENT: 0, Urgency.ROUTINE: 1}
@@ -418,14 +418,18 @@ def _ended(meeting: Meeting, now: datetime) -> bool:
     return meeting.starts_at + timedelta(minutes=meeting.duration_minutes) <= now
 
 
-def _requeue_agenda(meeting: Meeting, *, by: User | None, reason: str) -> list[AgendaItem]:
-    """Defer every planned item of the (locked) meeting with `reason`, sending the cases back to the
-    front of the queue, and enqueue a scheduler run for the board on commit."""
+def _requeue_agenda(
+    meeting: Meeting, *, by: User | None, reason: str, keep_case_ids: Collection[int] = ()
+) -> list[AgendaItem]:
+    """Defer every planned item of the (locked) meeting with `reason`, but those of `keep_case_ids`,
+    sending the cases back to the front of the queue, and enqueue a scheduler run for the board on
+    commit."""
     from meetings.tasks import schedule_ready_cases
 
     deferred = [
         _take_off_agenda(item, state=AgendaItem.State.DEFERRED, by=by, reason=reason, action="deferred")
         for item in _planned_items(meeting.pk)
+        if item.case_id not in keep_case_ids
     ]
     if deferred:
         board_id = meeting.board_id
@@ -437,10 +441,13 @@ def _requeue_agenda(meeting: Meeting, *, by: User | None, reason: str) -> list[A
 def meeting_close(*, meeting: Meeting, by: User | None = None, now: datetime | None = None) -> list[AgendaItem]:
     """Close a meeting that has ended, so that no case is lost on a past agenda (issue 6).
 
-    Every case still planned on its agenda was not discussed: its item is deferred with the reason
-    "not discussed at <meeting>", the case goes back to `ready` at the front of its urgency's
-    queue (agenda_defer's rule), and a scheduler run for the board is enqueued on commit. The
-    meeting becomes `closed`. Returns the deferred items. Idempotent: a closed or cancelled
+    Every case still planned on its agenda with no decision drafted at this meeting was not
+    discussed: its item is deferred with the reason "not discussed at <meeting>", the case goes
+    back to `ready` at the front of its urgency's queue (agenda_defer's rule), and a scheduler run
+    for the board is enqueued on commit. A case with a decision drafted here was discussed and
+    awaits the chair's signature: its item stays planned until decision_finalise marks it
+    presented, so the chair can still sign and the case is not put on the next agenda as well.
+    The meeting becomes `closed`. Returns the deferred items. Idempotent: a closed or cancelled
     meeting is left as it is. Refused (ValidationError) while the meeting has not ended.
     History names `by` (None: the beat sweep).
     """
@@ -451,9 +458,15 @@ def meeting_close(*, meeting: Meeting, by: User | None = None, now: datetime | N
         return []
     if not _ended(meeting, now):
         raise ValidationError({"meeting": "The meeting has not ended yet."})
-    deferred = _requeue_agenda(meeting, by=by, reason=f"not discussed at {meeting_label(meeting)}")
+    awaiting_signature = set(
+        Decision.objects.filter(meeting=meeting, state=Decision.State.DRAFT).values_list("case_id", flat=True)
+    )
+    deferred = _requeue_agenda(
+        meeting, by=by, reason=f"not discussed at {meeting_label(meeting)}", keep_case_ids=awaiting_signature
+    )
     meeting.status = Meeting.Status.CLOSED
-    _audit(meeting, by, f"closed; {len(deferred)} case(s) not discussed went back to the queue")
+    awaiting = f"; {len(awaiting_signature)} case(s) await the chair's signature" if awaiting_signature else ""
+    _audit(meeting, by, f"closed; {len(deferred)} case(s) not discussed went back to the queue{awaiting}")
     meeting.save(update_fields=["status", "updated_at"])
     return deferred
 

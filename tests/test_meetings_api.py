@@ -170,6 +170,42 @@ def test_finalise_signs_with_password_and_moves_the_case(client_for, personas, m
     assert (amended["version"], amended["signed"]["rationale"]) == (2, "Amended: add SBRT boost")
 
 
+def test_the_chair_signs_the_next_day_after_the_close_sweep(client_for, personas, meeting, make_case, django_capture_on_commit_callbacks):
+    """A decision drafted at the meeting and signed after the sweep closed it: the case is not sent
+    back to the queue (it was discussed), and the signature still marks it presented."""
+    from meetings.models import AgendaItem
+    from meetings.scheduling import agenda_place, meetings_close_ended
+
+    decided, undiscussed = make_case(), make_case()
+    for case in (decided, undiscussed):
+        Case.objects.filter(pk=case.pk).update(status="ready")
+        agenda_place(case=Case.objects.get(pk=case.pk), meeting=meeting, by=personas.coordinator)
+    attend(client_for, personas, meeting)
+    draft = _decide(client_for, personas, meeting, decided)
+    next_week = Meeting.objects.create(
+        board=personas.board, title="Spine MDT weekly", starts_at=timezone.now() + timedelta(days=7),
+        duration_minutes=60, capacity_minutes=60, minutes_per_case=10,
+    )
+    Meeting.objects.filter(pk=meeting.pk).update(starts_at=timezone.now() - timedelta(days=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meetings_close_ended() == [meeting.pk]
+
+    items = {item.case_id: item for item in AgendaItem.objects.filter(meeting=meeting)}
+    assert (items[decided.pk].state, items[undiscussed.pk].state) == ("planned", "deferred")
+    assert list(AgendaItem.objects.filter(meeting=next_week).values_list("case_id", flat=True)) == [undiscussed.pk]
+    assert "1 case(s) await the chair's signature" in Meeting.objects.get(pk=meeting.pk).history.first().history_change_reason
+
+    with django_capture_on_commit_callbacks(execute=True):
+        signed = client_for(personas.chair).post(
+            f"/api/v1/decisions/{draft['id']}/finalise/", {"password": TEST_PASSWORD}, format="json", HTTP_IF_MATCH=_etag(draft["id"])
+        )
+    assert signed.status_code == 200, signed.content
+    assert AgendaItem.objects.get(pk=items[decided.pk].pk).state == "presented"
+    assert Case.objects.get(pk=decided.pk).status == "discussed"
+    assert not AgendaItem.objects.filter(case=decided, state="planned").exists()
+
+
 def _finalised_decision(client_for, personas, meeting, make_case, capture):
     case = make_case()
     _schedule(case)
