@@ -43,18 +43,40 @@ ATTENDANCE_ROLES = REQUIRED_ROLES
 
 
 
+def _mark_started(meeting: Meeting, *, by: User | None, what: str, now: datetime) -> None:
+    """A planned meeting whose start time has passed is `in_progress` from the first attendance or
+    decision recorded at it (the close sweep later closes it; meetings.scheduling.meeting_close).
+    Before its start time, or in any other status, nothing changes. Call inside the transaction."""
+    if meeting.status != Meeting.Status.PLANNED or meeting.starts_at > now:
+        return
+    started = Meeting.objects.select_for_update().filter(pk=meeting.pk, status=Meeting.Status.PLANNED).first()
+    if started is None:
+        return
+    started.status = Meeting.Status.IN_PROGRESS
+    stamp(started, f"started: {what} recorded", by)
+    started.save(update_fields=["status", "updated_at"])
+    meeting.status = started.status
+
+
 @transaction.atomic
-def attendance_record(*, meeting: Meeting, user: User, role: str, present: bool, now: datetime | None = None) -> Attendance:
-    """Mark a board member present (or absent) in a role they hold on the meeting's board."""
+def attendance_record(
+    *, meeting: Meeting, user: User, role: str, present: bool, now: datetime | None = None, by: User | None = None
+) -> Attendance:
+    """Mark a board member present (or absent) in a role they hold on the meeting's board. The first
+    person marked present once the start time has passed starts the meeting (`in_progress`, history
+    naming `by`, who recorded it)."""
     membership = Membership.objects.active().filter(board_id=meeting.board_id, user=user).first()
     if membership is None:
         raise ValidationError({"user": "This person is not a member of the meeting's board."})
     allowed = {r for r in membership.roles if r in ATTENDANCE_ROLES}
     if role not in allowed:
         raise ValidationError({"role": f"{user.display_name} cannot attend as {role}; their roles: {', '.join(sorted(allowed)) or 'none'}."})
+    now = now or timezone.now()
     attendance, _ = Attendance.objects.update_or_create(
-        meeting=meeting, user=user, defaults={"role": role, "present": present, "recorded_at": now or timezone.now()}
+        meeting=meeting, user=user, defaults={"role": role, "present": present, "recorded_at": now}
     )
+    if present:
+        _mark_started(meeting, by=by, what="attendance", now=now)
     return attendance
 
 
@@ -92,6 +114,7 @@ def decision_save(
     decision.full_clean(exclude=["recommendation"])
     stamp(decision, "decision drafted", by)
     decision.save()
+    _mark_started(meeting, by=by, what="a decision", now=timezone.now())
     return decision
 
 

@@ -223,7 +223,7 @@ def attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
     try:
         with transaction.atomic():
             for member, role, present in changes:
-                services.attendance_record(meeting=meeting, user=member.user, role=role, present=present)
+                services.attendance_record(meeting=meeting, user=member.user, role=role, present=present, by=_user(request))
     except ValidationError as error:
         for messages_ in _error_detail(error).values():
             for text in messages_:

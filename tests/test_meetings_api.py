@@ -170,6 +170,42 @@ def test_finalise_signs_with_password_and_moves_the_case(client_for, personas, m
     assert (amended["version"], amended["signed"]["rationale"]) == (2, "Amended: add SBRT boost")
 
 
+def test_a_meeting_is_in_progress_from_the_first_attendance_after_its_start(client_for, personas, meeting, make_case):
+    coordinator = client_for(personas.coordinator)
+    attend(client_for, personas, meeting, roles=("chair",))
+    assert Meeting.objects.get(pk=meeting.pk).status == "planned"  # recorded before the start time
+
+    Meeting.objects.filter(pk=meeting.pk).update(starts_at=timezone.now() - timedelta(minutes=5))
+    absent = coordinator.post(f"/api/v1/meetings/{meeting.pk}/attendance/", {"user": personas.pain.pk, "role": "pain_specialist", "present": False}, format="json")
+    assert absent.status_code == 200 and Meeting.objects.get(pk=meeting.pk).status == "planned"
+    attend(client_for, personas, meeting, roles=("surgeon",))
+    started = Meeting.objects.get(pk=meeting.pk)
+    assert started.status == "in_progress"
+    assert coordinator.get(f"/api/v1/meetings/{meeting.pk}/").json()["status"] == "in_progress"
+    record = started.history.first()
+    assert (record.history_change_reason, record.history_user) == ("started: attendance recorded", personas.coordinator)
+
+    # The sweep closes a meeting in progress once it has ended, as it closes a planned one.
+    from meetings.scheduling import meetings_close_ended
+
+    Meeting.objects.filter(pk=meeting.pk).update(starts_at=timezone.now() - timedelta(days=1))
+    assert meetings_close_ended() == [meeting.pk]
+    attend(client_for, personas, meeting, roles=("oncologist",))
+    assert Meeting.objects.get(pk=meeting.pk).status == "closed"
+
+
+def test_a_decision_drafted_at_a_started_meeting_starts_it(client_for, personas, meeting, make_case):
+    case = make_case()
+    attend(client_for, personas, meeting)
+    Meeting.objects.filter(pk=meeting.pk).update(starts_at=timezone.now() - timedelta(minutes=1))
+    _decide(client_for, personas, meeting, case)
+    started = Meeting.objects.get(pk=meeting.pk)
+    assert started.status == "in_progress"
+    assert (started.history.first().history_change_reason, started.history.first().history_user) == (
+        "started: a decision recorded", personas.chair
+    )
+
+
 def test_the_chair_signs_the_next_day_after_the_close_sweep(client_for, personas, meeting, make_case, django_capture_on_commit_callbacks):
     """A decision drafted at the meeting and signed after the sweep closed it: the case is not sent
     back to the queue (it was discussed), and the signature still marks it presented."""

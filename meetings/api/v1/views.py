@@ -135,7 +135,7 @@ class AttendanceView(APIView):
         if person is None:
             return Response({"user": ["No such person."]}, status=status.HTTP_400_BAD_REQUEST)
         services.attendance_record(meeting=meeting, user=person, role=body.validated_data["role"],
-                                   present=body.validated_data["present"])
+                                   present=body.validated_data["present"], by=request.user)  # type: ignore[arg-type]
         return self.get(request, meeting_id)
 
 
