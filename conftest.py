@@ -23,11 +23,6 @@ def _on_postgres() -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests that need a live worker (`worker`) or PostgreSQL's row locks (`postgres`) run in
     .ci/run; without those services they are deselected and counted, never silently skipped."""
-    # Under pytest-xdist (.ci/run: -n 2 --dist loadgroup) every test that talks to the live worker
-    # runs in the same process: one Celery worker, bound to that process's test database.
-    for item in items:
-        if item.get_closest_marker("worker"):
-            item.add_marker(pytest.mark.xdist_group("live-worker"))
     needs = {"worker": bool(os.environ.get("REDIS_URL")), "postgres": _on_postgres()}
     missing = [name for name, available in needs.items() if not available]
     unrunnable = [item for item in items if any(item.get_closest_marker(name) for name in missing)]
