@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import authenticate
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from django.http import HttpRequest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -228,6 +228,9 @@ def chromium(allow_sync_orm_in_browser_tests: None) -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Playwright's sync API runs the test inside its own context, where the test's ORM calls
+        # open a database connection of their own that the database teardown never sees.
+        connections.close_all()
 
 
 # --- Second factor (issue 9)
