@@ -41,7 +41,7 @@ beat: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check scoring/rules
+	$(BIN)/ruff format --check .
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 
 typecheck: install

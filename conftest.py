@@ -29,7 +29,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not unrunnable:
         return
     if _services_required():
-        raise pytest.UsageError(f"REQUIRE_SERVICES=1 but {', '.join(missing)} not available for {len(unrunnable)} test(s).")
+        raise pytest.UsageError(
+            f"REQUIRE_SERVICES=1 but {', '.join(missing)} not available for {len(unrunnable)} test(s)."
+        )
     items[:] = [item for item in items if item not in unrunnable]
     config.hook.pytest_deselected(items=unrunnable)
     config._tumourboard_deselected = (len(unrunnable), missing)  # type: ignore[attr-defined]

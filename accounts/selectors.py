@@ -13,7 +13,9 @@ def board_list_for_user(*, user: User | AnonymousUser) -> QuerySet[Board]:
     if not user.is_authenticated:
         return Board.objects.none()
     own = Membership.objects.active().filter(user=user)
-    return Board.objects.for_user(user).prefetch_related(Prefetch("memberships", queryset=own, to_attr="my_memberships"))
+    return Board.objects.for_user(user).prefetch_related(
+        Prefetch("memberships", queryset=own, to_attr="my_memberships")
+    )
 
 
 def membership_for(*, user: User, board_id: int) -> Membership | None:

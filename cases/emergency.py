@@ -36,8 +36,6 @@ PLAN_STEP = "board_plan"  # spec 6.3 step 6: acknowledging it records the defini
 _RANK: dict[str, int] = {Urgency.ROUTINE: 0, Urgency.URGENT: 1, Urgency.EMERGENCY: 2}
 
 
-
-
 def _loaded(case_id: int) -> Case:
     return (
         Case.objects.select_related("board", "patient", "radiology", "surgery", "oncology", "pain")
@@ -123,7 +121,14 @@ def _raise_emergency_alarm(case: Case, reasons: tuple[str, ...], now: datetime) 
     recipients = _emergency_recipients(case)
     Alert.objects.bulk_create(
         [
-            Alert(user=u, case=case, kind=Alert.Kind.EMERGENCY, episode=case.emergency_since, message=message, created_at=now)
+            Alert(
+                user=u,
+                case=case,
+                kind=Alert.Kind.EMERGENCY,
+                episode=case.emergency_since,
+                message=message,
+                created_at=now,
+            )
             for u in recipients
         ],
         ignore_conflicts=True,
@@ -143,7 +148,9 @@ def _raise_emergency_alarm(case: Case, reasons: tuple[str, ...], now: datetime) 
     )
     if created:
         notification_id = notification.pk
-        transaction.on_commit(lambda: send_notification.delay(notification_id), robust=True)  # the sweep re-drives it if the broker is down
+        transaction.on_commit(
+            lambda: send_notification.delay(notification_id), robust=True
+        )  # the sweep re-drives it if the broker is down
 
 
 @transaction.atomic
@@ -163,15 +170,21 @@ def case_urgency_override(*, case: Case, by: User, urgency: str, reason: str) ->
     stamp(case, f"urgency set to {urgency} by the chair: {reason}", by)
     case.save(
         update_fields=[
-            "urgency_override", "urgency_override_reason", "urgency_override_by", "urgency_override_basis",
-            "version", "updated_at",
+            "urgency_override",
+            "urgency_override_reason",
+            "urgency_override_by",
+            "urgency_override_basis",
+            "version",
+            "updated_at",
         ]
     )
     return case_urgency_refresh(case_id=case.pk, by=by)
 
 
 @transaction.atomic
-def checklist_acknowledge(*, case: Case, step: str, by: User, note: str = "", now: datetime | None = None) -> ChecklistAck:
+def checklist_acknowledge(
+    *, case: Case, step: str, by: User, note: str = "", now: datetime | None = None
+) -> ChecklistAck:
     """Record that a checklist step (spec 6.3) was done, by whom and when. Once per step."""
     steps = {s.code for s in checklist_for(case_mscc_input(_loaded(case.pk)))}
     if step not in steps:

@@ -142,7 +142,9 @@ def _level_label(level: str) -> str:
     return "Occiput" if level == "occiput" else f"{level} vertebra"
 
 
-def _concept(text: str, *, system: str | None = None, code: str | None = None, display: str | None = None) -> dict[str, Any]:
+def _concept(
+    text: str, *, system: str | None = None, code: str | None = None, display: str | None = None
+) -> dict[str, Any]:
     concept: dict[str, Any] = {"text": text}
     if system and code:
         concept["coding"] = [{"system": system, "code": code, **({"display": display} if display else {})}]
@@ -157,7 +159,9 @@ def _patient(case: CaseFacts) -> dict[str, Any]:
         "identifier": [
             {
                 "use": "usual",
-                "type": _concept("Medical record number", system=IDENTIFIER_TYPE, code="MR", display="Medical record number"),
+                "type": _concept(
+                    "Medical record number", system=IDENTIFIER_TYPE, code="MR", display="Medical record number"
+                ),
                 "system": f"urn:tumourboard:board:{case.board_id}:mrn",
                 "value": case.mrn,
             }
@@ -176,7 +180,11 @@ def _condition_base(case: CaseFacts, patient: Mapping[str, Any], kind: str, prof
         "id": _id("case", case.case_id, "condition", kind),
         "meta": {"profile": [f"{MCODE}{profile}"]},
         "clinicalStatus": _concept("Active", system=CONDITION_CLINICAL, code="active", display="Active"),
-        "category": [_concept("Problem list item", system=CONDITION_CATEGORY, code="problem-list-item", display="Problem List Item")],
+        "category": [
+            _concept(
+                "Problem list item", system=CONDITION_CATEGORY, code="problem-list-item", display="Problem List Item"
+            )
+        ],
         "subject": _ref(patient),
     }
 
@@ -188,7 +196,9 @@ def _primary_condition(case: CaseFacts, patient: Mapping[str, Any]) -> dict[str,
     # are carried as text (no site-specific SNOMED CT code is asserted).
     condition["code"] = _concept(
         "Cancer of unknown primary" if case.primary == "unknown" else f"Primary cancer: {label}",
-        system=SNOMED, code="363346000", display="Malignant neoplastic disease",
+        system=SNOMED,
+        code="363346000",
+        display="Malignant neoplastic disease",
     )
     if case.primary_diagnosis_date is not None:
         condition["onsetDateTime"] = _iso(case.primary_diagnosis_date)
@@ -224,7 +234,9 @@ def _component(system: str, item: Mapping[str, Any]) -> dict[str, Any]:
     return component
 
 
-def _observation_base(case: CaseFacts, patient: Mapping[str, Any], entry: Mapping[str, Any], key: str) -> dict[str, Any]:
+def _observation_base(
+    case: CaseFacts, patient: Mapping[str, Any], entry: Mapping[str, Any], key: str
+) -> dict[str, Any]:
     notes = [{"text": flag} for flag in entry.get("flags") or []]
     if not entry.get("current", True):
         notes.append({"text": "Computed from an earlier version of the case sections; recomputation is pending."})
@@ -251,7 +263,9 @@ def _score_observation(case: CaseFacts, patient: Mapping[str, Any], entry: Mappi
     category, label = entry.get("category"), entry.get("category_label") or entry.get("category")
     score = entry.get("score")
     if score is None:  # radiosensitivity: the class is the result
-        observation["valueCodeableConcept"] = _concept(str(label), system=f"{SCORE_CATEGORY}:{system}", code=str(category))
+        observation["valueCodeableConcept"] = _concept(
+            str(label), system=f"{SCORE_CATEGORY}:{system}", code=str(category)
+        )
     elif isinstance(score, int):
         observation["valueInteger"] = score
     else:
@@ -268,7 +282,9 @@ def _score_observation(case: CaseFacts, patient: Mapping[str, Any], entry: Mappi
     return observation
 
 
-def _performance_observations(case: CaseFacts, patient: Mapping[str, Any], entry: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _performance_observations(
+    case: CaseFacts, patient: Mapping[str, Any], entry: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     """The recorded scale, and the other one from the spec 3.3 crosswalk, marked as derived."""
     recorded = {str(item["item"]): item.get("value") for item in entry.get("items") or []}
     values = {"kps": int(entry["score"]), "ecog": int(str(entry["category"]))}
@@ -287,13 +303,17 @@ def _performance_observations(case: CaseFacts, patient: Mapping[str, Any], entry
         if scale != source:
             observation["derivedFrom"] = [_ref(out[0])]
             observation.setdefault("note", []).append(
-                {"text": f"Converted from the recorded {source.upper()} (crosswalk of Buccheri et al. 1996), not assessed."}
+                {
+                    "text": f"Converted from the recorded {source.upper()} (crosswalk of Buccheri et al. 1996), not assessed."
+                }
             )
         out.append(observation)
     return out
 
 
-def _observations(case: CaseFacts, patient: Mapping[str, Any], scores: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _observations(
+    case: CaseFacts, patient: Mapping[str, Any], scores: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for entry in scores:
         if entry["system"] == "performance_status":
@@ -309,8 +329,15 @@ def _observations(case: CaseFacts, patient: Mapping[str, Any], scores: Sequence[
     return out
 
 
-def _activity(text: str, *, kind: str | None = None, description: str = "", do_not_perform: bool = False,
-              product: str | None = None, scheduled: str | None = None) -> dict[str, Any]:
+def _activity(
+    text: str,
+    *,
+    kind: str | None = None,
+    description: str = "",
+    do_not_perform: bool = False,
+    product: str | None = None,
+    scheduled: str | None = None,
+) -> dict[str, Any]:
     detail: dict[str, Any] = {"code": {"text": text}, "status": "not-started", "doNotPerform": do_not_perform}
     if kind:
         detail["kind"] = kind
@@ -331,43 +358,72 @@ def _plan_activities(content: Mapping[str, Any]) -> list[dict[str, Any]]:
     if radiation:
         modality = str(radiation.get("modality"))
         dose, fractions = radiation.get("dose_gy"), radiation.get("fractions")
-        parts = [f"{dose:g} Gy" if isinstance(dose, int | float) else "", f"in {fractions} fractions" if fractions else ""]
+        parts = [
+            f"{dose:g} Gy" if isinstance(dose, int | float) else "",
+            f"in {fractions} fractions" if fractions else "",
+        ]
         description = "; ".join(p for p in (" ".join(x for x in parts if x), radiation.get("timing") or "") if p)
         activities.append(
-            _activity(_RADIATION.get(modality, modality), kind="ServiceRequest", description=description,
-                      do_not_perform=modality == "none")
+            _activity(
+                _RADIATION.get(modality, modality),
+                kind="ServiceRequest",
+                description=description,
+                do_not_perform=modality == "none",
+            )
         )
     for item in plan.get("surgery") or []:
         timing = item.get("timing") or ""
         description = f"Level {item['level']}" + (f"; {timing}" if timing else "")
-        activities.append(_activity(_PROCEDURES.get(item["procedure"], item["procedure"]), kind="ServiceRequest",
-                                    description=description))
+        activities.append(
+            _activity(
+                _PROCEDURES.get(item["procedure"], item["procedure"]), kind="ServiceRequest", description=description
+            )
+        )
     if plan.get("systemic"):
         activities.append(_activity("Systemic therapy", description=str(plan["systemic"])))
     steroids = plan.get("steroids")
     if steroids:
-        activities.append(_activity("Corticosteroids", kind="MedicationRequest", product="Dexamethasone",
-                                    description=steroids.get("regimen") or "", do_not_perform=not steroids.get("dexamethasone")))
+        activities.append(
+            _activity(
+                "Corticosteroids",
+                kind="MedicationRequest",
+                product="Dexamethasone",
+                description=steroids.get("regimen") or "",
+                do_not_perform=not steroids.get("dexamethasone"),
+            )
+        )
     if plan.get("bone_targeted_agent"):
-        activities.append(_activity("Bone-targeted agent", kind="MedicationRequest", product="Bisphosphonate or denosumab"))
+        activities.append(
+            _activity("Bone-targeted agent", kind="MedicationRequest", product="Bisphosphonate or denosumab")
+        )
     if plan.get("palliative_care"):
         activities.append(_activity("Palliative care", kind="ServiceRequest"))
     activities += [_activity(str(step), kind="ServiceRequest") for step in plan.get("work_up") or []]
     if content.get("follow_up_date"):
-        activities.append(_activity("Re-discussion at the tumour board", kind="Appointment",
-                                    scheduled=_iso(content["follow_up_date"])))
+        activities.append(
+            _activity(
+                "Re-discussion at the tumour board", kind="Appointment", scheduled=_iso(content["follow_up_date"])
+            )
+        )
     return activities
 
 
-def _care_plan(case: CaseFacts, patient: Mapping[str, Any], decision: SignedDecision, conditions: Sequence[Mapping[str, Any]],
-               supporting: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _care_plan(
+    case: CaseFacts,
+    patient: Mapping[str, Any],
+    decision: SignedDecision,
+    conditions: Sequence[Mapping[str, Any]],
+    supporting: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
     content = decision.content
     follows = content.get("follows_recommendation")
     notes = []
     if follows is True:
         notes.append({"text": "The decision follows the NOMS proposal shown to the board."})
     elif follows is False:
-        notes.append({"text": f"The decision deviates from the NOMS proposal: {content.get('deviation_reason') or ''}".strip()})
+        notes.append(
+            {"text": f"The decision deviates from the NOMS proposal: {content.get('deviation_reason') or ''}".strip()}
+        )
     if decision.amendment_reason:
         notes.append({"text": f"Amended (version {decision.version}): {decision.amendment_reason}"})
     care_plan: dict[str, Any] = {
@@ -455,7 +511,11 @@ def build_bundle(
     observations = _observations(case, patient, scores)
     resources: list[dict[str, Any]] = [patient, *conditions, *observations]
     if decision is None:
-        resources.append(_outcome(case, "no-decision", "No finalised board decision for this case yet: no CarePlan or DocumentReference."))
+        resources.append(
+            _outcome(
+                case, "no-decision", "No finalised board decision for this case yet: no CarePlan or DocumentReference."
+            )
+        )
     else:
         document = _document_reference(patient, record, base_url) if record is not None else None
         supporting = [*observations, *([document] if document else [])]
@@ -463,7 +523,9 @@ def build_bundle(
         if document is not None:
             resources.append(document)
         else:
-            resources.append(_outcome(case, "record-pending", "The decision record PDF is not rendered yet: no DocumentReference."))
+            resources.append(
+                _outcome(case, "record-pending", "The decision record PDF is not rendered yet: no DocumentReference.")
+            )
     return {
         "resourceType": "Bundle",
         "id": _id("case", case.case_id, "bundle", now.isoformat()),
@@ -477,13 +539,23 @@ def build_bundle(
 def case_facts(case: Case) -> CaseFacts:
     """The export's view of a case (sections and radiology lesions as loaded by the case selectors)."""
     lesions = sorted(case.radiology.lesions.all(), key=lambda lesion: LEVEL_ORDER[lesion.level])
-    index = next((lesion.level for lesion in lesions if lesion.is_index), lesions[0].level if len(lesions) == 1 else None)
+    index = next(
+        (lesion.level for lesion in lesions if lesion.is_index), lesions[0].level if len(lesions) == 1 else None
+    )
     oncology = case.oncology
     return CaseFacts(
-        case_id=case.pk, board_id=case.board_id, patient_id=case.patient_id, mrn=case.patient.mrn,
-        name=case.patient.name, birth_date=case.patient.birth_date, sex=case.patient.sex, primary=case.primary,
-        histology_detail=oncology.histology_detail, primary_diagnosis_date=oncology.primary_diagnosis_date,
-        levels=tuple(lesion.level for lesion in lesions), index_level=index,
+        case_id=case.pk,
+        board_id=case.board_id,
+        patient_id=case.patient_id,
+        mrn=case.patient.mrn,
+        name=case.patient.name,
+        birth_date=case.patient.birth_date,
+        sex=case.patient.sex,
+        primary=case.primary,
+        histology_detail=oncology.histology_detail,
+        primary_diagnosis_date=oncology.primary_diagnosis_date,
+        levels=tuple(lesion.level for lesion in lesions),
+        index_level=index,
     )
 
 
@@ -497,15 +569,24 @@ def latest_signed_decision(case: Case) -> tuple[SignedDecision | None, ReadyReco
         return None, None
     signed = records[0]
     signed_decision = SignedDecision(
-        decision_id=decision.pk, version=signed.version, signed_at=signed.signed_at,
-        signer=signed.signer.display_name, content=signed.snapshot["decision"], amendment_reason=signed.amendment_reason,
+        decision_id=decision.pk,
+        version=signed.version,
+        signed_at=signed.signed_at,
+        signer=signed.signer.display_name,
+        content=signed.snapshot["decision"],
+        amendment_reason=signed.amendment_reason,
     )
     ready = next((r for r in records if r.state == DecisionRecord.State.READY), None)
     if ready is None or ready.rendered_at is None:
         return signed_decision, None
     return signed_decision, ReadyRecord(
-        decision_id=decision.pk, version=ready.version, sha256=ready.sha256, signed_at=ready.signed_at,
-        rendered_at=ready.rendered_at, signer=ready.signer.display_name, superseded=ready is not signed,
+        decision_id=decision.pk,
+        version=ready.version,
+        sha256=ready.sha256,
+        signed_at=ready.signed_at,
+        rendered_at=ready.rendered_at,
+        signer=ready.signer.display_name,
+        superseded=ready is not signed,
     )
 
 
@@ -513,6 +594,10 @@ def case_fhir_bundle(*, case: Case, base_url: str, now: datetime | None = None) 
     """The FHIR export of a case the caller may see (`case` from `cases.selectors.case_get_for_user`)."""
     decision, record = latest_signed_decision(case)
     return build_bundle(
-        case=case_facts(case), scores=case_scores(case=case), decision=decision, record=record,
-        base_url=base_url, now=now or timezone.now(),
+        case=case_facts(case),
+        scores=case_scores(case=case),
+        decision=decision,
+        record=record,
+        base_url=base_url,
+        now=now or timezone.now(),
     )

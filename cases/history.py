@@ -66,10 +66,16 @@ def _entries(records: QuerySet[Any], model: type[Model], subject: Any) -> list[H
     for record in records.select_related("history_user").order_by("history_date", "history_id"):
         before = previous.get(record.id)
         if before is None or record.history_type != "~":
-            changes = tuple(Change(f, None, getattr(record, f)) for f in fields if record.history_type == "+" and getattr(record, f) not in (None, "", [], False))
+            changes = tuple(
+                Change(f, None, getattr(record, f))
+                for f in fields
+                if record.history_type == "+" and getattr(record, f) not in (None, "", [], False)
+            )
         else:
             changes = tuple(
-                Change(f, getattr(before, f), getattr(record, f)) for f in fields if getattr(before, f) != getattr(record, f)
+                Change(f, getattr(before, f), getattr(record, f))
+                for f in fields
+                if getattr(before, f) != getattr(record, f)
             )
         previous[record.id] = record
         user = record.history_user

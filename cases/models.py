@@ -201,9 +201,7 @@ class OncologySection(SectionBase):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kps__isnull=True) | Q(kps__lte=100), name="oncology_kps_at_most_100"
-            ),
+            models.CheckConstraint(condition=Q(kps__isnull=True) | Q(kps__lte=100), name="oncology_kps_at_most_100"),
             models.CheckConstraint(condition=Q(ecog__isnull=True) | Q(ecog__lte=5), name="oncology_ecog_at_most_5"),
         ]
 
@@ -243,9 +241,7 @@ class RadiologyLesion(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["section", "level"], name="radiology_lesion_one_per_level"),
-            models.UniqueConstraint(
-                fields=["section"], condition=Q(is_index=True), name="radiology_lesion_one_index"
-            ),
+            models.UniqueConstraint(fields=["section"], condition=Q(is_index=True), name="radiology_lesion_one_index"),
         ]
 
     def __str__(self) -> str:

@@ -21,9 +21,11 @@ def notification_send(*, notification_id: int) -> bool:
     recorded on the row and retried by the sweep up to MAX_ATTEMPTS.
     """
     with transaction.atomic():
-        row = Notification.objects.select_for_update(skip_locked=True).filter(
-            pk=notification_id, state=Notification.State.PENDING
-        ).first()
+        row = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, state=Notification.State.PENDING)
+            .first()
+        )
         if row is None:
             return False
         row.attempts += 1
@@ -47,7 +49,9 @@ def notifications_redrive_pending(*, older_than: timedelta = REDRIVE_AFTER) -> l
 
     cutoff = timezone.now() - older_than
     pending = list(
-        Notification.objects.filter(state=Notification.State.PENDING, created_at__lt=cutoff).values_list("pk", flat=True)[:200]
+        Notification.objects.filter(state=Notification.State.PENDING, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:200]
     )
     for pk in pending:
         send_notification.delay(pk)

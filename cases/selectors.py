@@ -13,7 +13,11 @@ SECTION_RELATED = ("radiology", "surgery", "oncology", "pain")
 # What the API's case JSON reads beyond the case row (cases.api.v1.serializers.CaseSerializer).
 CASE_JSON_RELATED_FIELDS = (
     *(f"patient__{name}" for name in ("id", "mrn", "name", "birth_date", "sex")),
-    *(f"{section}__{name}" for section in SECTION_RELATED for name in ("id", "case_id", "state", "version", "submitted_at")),
+    *(
+        f"{section}__{name}"
+        for section in SECTION_RELATED
+        for name in ("id", "case_id", "state", "version", "submitted_at")
+    ),
     "oncology__primary",
 )
 
@@ -33,14 +37,20 @@ def case_rows_for_user(*, user: User) -> QuerySet[Case]:
 
 def case_list_for_user(*, user: User) -> QuerySet[Case]:
     """Cases of the user's boards with patient, board and sections (the browser lists): one query."""
-    return Case.objects.visible_to(user).select_related("patient", "board", *SECTION_RELATED).order_by("-updated_at", "-id")
+    return (
+        Case.objects.visible_to(user)
+        .select_related("patient", "board", *SECTION_RELATED)
+        .order_by("-updated_at", "-id")
+    )
 
 
 def case_detail_queryset(*, user: User) -> QuerySet[Case]:
     """As the list, plus every section's lesions and signers (the browser's case page)."""
     signers = [f"{section}__{who}" for section in SECTION_RELATED for who in ("submitted_by", "updated_by")]
-    return case_list_for_user(user=user).select_related(*signers).prefetch_related(
-        Prefetch("radiology__lesions"), Prefetch("surgery__lesions"), Prefetch("pain__lesions")
+    return (
+        case_list_for_user(user=user)
+        .select_related(*signers)
+        .prefetch_related(Prefetch("radiology__lesions"), Prefetch("surgery__lesions"), Prefetch("pain__lesions"))
     )
 
 

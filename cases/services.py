@@ -27,15 +27,20 @@ from scoring.services import case_scores_request
 
 LESION_FIELDS: dict[str, tuple[str, ...]] = {
     Discipline.RADIOLOGY: (
-        "level", "is_index", "bone_lesion", "alignment", "collapse", "posterolateral", "escc_grade",
-        "pathological_fracture", "retropulsion",
+        "level",
+        "is_index",
+        "bone_lesion",
+        "alignment",
+        "collapse",
+        "posterolateral",
+        "escc_grade",
+        "pathological_fracture",
+        "retropulsion",
     ),
     Discipline.SURGERY: ("level", "mechanical_judgement", "prior_surgery"),
     Discipline.PAIN: ("level", "sins_pain"),
     Discipline.ONCOLOGY: (),
 }
-
-
 
 
 @transaction.atomic
@@ -147,9 +152,7 @@ def _lock_case(section: SectionBase) -> Case:
     return Case.objects.select_for_update(no_key=True, of=("self",)).get(pk=section.case_id)  # type: ignore[attr-defined]
 
 
-def _replace_lesions(
-    section: SectionBase, discipline: str, lesions: Sequence[Mapping[str, Any]], by: User
-) -> None:
+def _replace_lesions(section: SectionBase, discipline: str, lesions: Sequence[Mapping[str, Any]], by: User) -> None:
     """A `lesions` list replaces the section's per-lesion entries (contract: PATCH semantics).
 
     Entries are matched by level, so history shows "T4 changed" rather than delete-and-add.

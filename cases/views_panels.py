@@ -25,9 +25,7 @@ def case_panels(case: Case, membership: Membership | None) -> dict[str, Any]:
     """Context for the panels: what the case page shows above its summary."""
     state = emergency_state(case=case) if case.emergency_since else None
     decisions = list(
-        Decision.objects.filter(case=case)
-        .select_related("meeting", "finalised_by")
-        .order_by("-created_at")
+        Decision.objects.filter(case=case).select_related("meeting", "finalised_by").order_by("-created_at")
     )
     records = DecisionRecord.objects.filter(decision__case=case).defer("snapshot").order_by("decision_id", "version")
     by_decision: dict[int, list[DecisionRecord]] = {}

@@ -48,7 +48,9 @@ def check_worker(broker: Check) -> Check:
     if not broker.ok:
         return Check(ok=False, detail="not checked: broker unreachable", required=False)
     try:
-        answer = ping.apply_async(expires=settings.HEALTHZ_WORKER_TIMEOUT * 5).get(timeout=settings.HEALTHZ_WORKER_TIMEOUT)
+        answer = ping.apply_async(expires=settings.HEALTHZ_WORKER_TIMEOUT * 5).get(
+            timeout=settings.HEALTHZ_WORKER_TIMEOUT
+        )
     except CeleryTimeoutError:
         return Check(ok=False, detail="no worker answered the ping", required=False)
     except (redis.RedisError, OSError) as exc:

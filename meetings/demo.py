@@ -39,9 +39,17 @@ def _series(board: Board, chair: User) -> MeetingSeries:
     if existing is not None:
         return existing
     series = MeetingSeries(
-        board=board, title=SERIES_TITLE, weekday=MeetingSeries.Weekday.TUESDAY, start_time=dt.time(15, 0),
-        time_zone="Europe/Ljubljana", duration_minutes=90, place="Seminar room 3, Neurosurgery",
-        chair=chair, capacity_minutes=90, minutes_per_case=15, starts_on=timezone.localdate(),
+        board=board,
+        title=SERIES_TITLE,
+        weekday=MeetingSeries.Weekday.TUESDAY,
+        start_time=dt.time(15, 0),
+        time_zone="Europe/Ljubljana",
+        duration_minutes=90,
+        place="Seminar room 3, Neurosurgery",
+        chair=chair,
+        capacity_minutes=90,
+        minutes_per_case=15,
+        starts_on=timezone.localdate(),
     )
     series.full_clean()
     series.save()
@@ -58,15 +66,24 @@ def _decided_emergency(board: Board, people: dict[str, User]) -> Decision | None
     if done is not None or case.status != CaseStatus.READY:
         return done
     meeting = Meeting.objects.create(
-        board=board, title=AD_HOC_TITLE, starts_at=timezone.now() + dt.timedelta(minutes=30), time_zone="Europe/Ljubljana",
-        duration_minutes=30, capacity_minutes=30, minutes_per_case=15, is_ad_hoc=True, chair=people["chair"],
+        board=board,
+        title=AD_HOC_TITLE,
+        starts_at=timezone.now() + dt.timedelta(minutes=30),
+        time_zone="Europe/Ljubljana",
+        duration_minutes=30,
+        capacity_minutes=30,
+        minutes_per_case=15,
+        is_ad_hoc=True,
+        chair=people["chair"],
         place="Neurosurgery ward, seminar room",
     )
     agenda_place(case=case, meeting=meeting, by=people["coordinator"])
     for username, role in ATTENDEES:
         attendance_record(meeting=meeting, user=people[username], role=role, present=True)
     decision = decision_save(
-        case=case, meeting=meeting, by=people["chair"],
+        case=case,
+        meeting=meeting,
+        by=people["chair"],
         fields={
             "plan": {
                 "radiation": {"modality": "cebrt", "dose_gy": 8.0, "fractions": 1, "timing": "today"},

@@ -178,7 +178,11 @@ class Decision(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="decisions")
     meeting = models.ForeignKey(Meeting, null=True, blank=True, on_delete=models.PROTECT, related_name="decisions")
     recommendation = models.ForeignKey(
-        "scoring.Recommendation", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "scoring.Recommendation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The NOMS proposal the board saw.",
     )
     plan = models.JSONField(default=dict)
@@ -209,7 +213,9 @@ class Decision(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["case", "meeting"], condition=Q(meeting__isnull=False), name="decision_once_per_case_and_meeting"
+                fields=["case", "meeting"],
+                condition=Q(meeting__isnull=False),
+                name="decision_once_per_case_and_meeting",
             ),
         ]
 

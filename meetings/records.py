@@ -59,7 +59,17 @@ REDRIVE_BATCH: Final[int] = 200
 _ERROR_MAX_CHARS: Final[int] = 2000
 _STAMP_REASON_CHARS: Final[int] = 160
 _SECTION_META: Final = frozenset(
-    {"discipline", "state", "version", "submitted_by", "submitted_at", "updated_by", "updated_at", "reopen_reason", "lesions"}
+    {
+        "discipline",
+        "state",
+        "version",
+        "submitted_by",
+        "submitted_at",
+        "updated_by",
+        "updated_at",
+        "reopen_reason",
+        "lesions",
+    }
 )
 _PROPOSAL_LISTS: Final = ("surgery", "systemic", "supportive", "work_up", "open_decisions", "notes", "flags")
 _EMPTY: Final[tuple[object, ...]] = (None, "", [], {})
@@ -250,9 +260,11 @@ def _claim(record_id: int) -> int | None:
     a later claim (a retry, a re-drive) moves the count on, so a render that was overtaken cannot
     publish. No lock is held while WeasyPrint works.
     """
-    row = DecisionRecord.objects.filter(pk=record_id, state=DecisionRecord.State.PENDING).values_list(
-        "attempts", "error"
-    ).first()
+    row = (
+        DecisionRecord.objects.filter(pk=record_id, state=DecisionRecord.State.PENDING)
+        .values_list("attempts", "error")
+        .first()
+    )
     if row is None:
         return None
     seen, error = row
@@ -319,7 +331,9 @@ def record_render(*, record_id: int) -> bool:
     if not published:
         # Overtaken between the check and the publication: unless the winner published this very
         # file name, the file is ours and unreferenced.
-        if not DecisionRecord.objects.filter(pk=record_id, state=DecisionRecord.State.READY, pdf=record.pdf.name).exists():
+        if not DecisionRecord.objects.filter(
+            pk=record_id, state=DecisionRecord.State.READY, pdf=record.pdf.name
+        ).exists():
             record.pdf.storage.delete(record.pdf.name)
         return False
     return True

@@ -234,7 +234,11 @@ def _write_placements(placements: Sequence[tuple[Case, _Slot, int]], *, by: User
     # History of both, copied by the database from the rows just written: the same rows
     # simple-history's bulk helpers write, without building 2 model instances per case in Python.
     record_snapshots(
-        AgendaItem, dict.fromkeys((item.pk for item in items), "placed by the scheduler"), by=by, at=now, history_type="+"
+        AgendaItem,
+        dict.fromkeys((item.pk for item in items), "placed by the scheduler"),
+        by=by,
+        at=now,
+        history_type="+",
     )
     record_snapshots(
         Case,
@@ -489,7 +493,9 @@ def meeting_cancel(*, meeting: Meeting, by: User, reason: str, expected_version:
     if expected_version is not None and expected_version != meeting.version:
         raise StaleVersion(expected=expected_version, current=meeting.version)
     if meeting.status != Meeting.Status.PLANNED:
-        raise ValidationError({"meeting": f"The meeting is {meeting.get_status_display().lower()}: it cannot be cancelled."})
+        raise ValidationError(
+            {"meeting": f"The meeting is {meeting.get_status_display().lower()}: it cannot be cancelled."}
+        )
     if meeting.starts_at <= timezone.now():
         raise ValidationError({"meeting": "The meeting has started: it cannot be cancelled any more."})
     deferred = _requeue_agenda(meeting, by=by, reason=f"meeting cancelled: {reason}")

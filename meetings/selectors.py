@@ -13,7 +13,9 @@ def meeting_list_for_user(*, user: User) -> QuerySet[Meeting]:
     return (
         Meeting.objects.visible_to(user)
         .select_related("chair")
-        .prefetch_related(Prefetch("agenda_items", queryset=AgendaItem.objects.only("meeting_id", "allotted_minutes", "state")))
+        .prefetch_related(
+            Prefetch("agenda_items", queryset=AgendaItem.objects.only("meeting_id", "allotted_minutes", "state"))
+        )
         .order_by("starts_at", "id")
     )
 

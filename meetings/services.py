@@ -41,8 +41,6 @@ from scoring.models import Recommendation
 ATTENDANCE_ROLES = REQUIRED_ROLES
 
 
-
-
 def _mark_started(meeting: Meeting, *, by: User | None, what: str, now: datetime) -> None:
     """A planned meeting whose start time has passed is `in_progress` from the first attendance or
     decision recorded at it (the close sweep later closes it; meetings.scheduling.meeting_close).
@@ -70,7 +68,11 @@ def attendance_record(
         raise ValidationError({"user": "This person is not a member of the meeting's board."})
     allowed = {r for r in membership.roles if r in ATTENDANCE_ROLES}
     if role not in allowed:
-        raise ValidationError({"role": f"{user.display_name} cannot attend as {role}; their roles: {', '.join(sorted(allowed)) or 'none'}."})
+        raise ValidationError(
+            {
+                "role": f"{user.display_name} cannot attend as {role}; their roles: {', '.join(sorted(allowed)) or 'none'}."
+            }
+        )
     now = now or timezone.now()
     attendance, _ = Attendance.objects.update_or_create(
         meeting=meeting, user=user, defaults={"role": role, "present": present, "recorded_at": now}
@@ -174,9 +176,7 @@ def decision_finalise(
         raise ValidationError({"password": SIGNATURE_PASSWORD_MISMATCH})
     # The signature asks for the second factor too, wherever the chair has one (issue 7).
     if otp_enrolled(by) and otp_verify(user=by, token=otp) is None:
-        raise ValidationError(
-            {"otp": "Enter the current code of your authenticator app (or a recovery code) to sign."}
-        )
+        raise ValidationError({"otp": "Enter the current code of your authenticator app (or a recovery code) to sign."})
     if decision.meeting is not None:
         quorum = meeting_quorum(decision.meeting)
         if not quorum.reached:

@@ -23,7 +23,9 @@ def _plain(data: Any) -> Any:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def decision_snapshot(decision: Decision, *, version: int, supersedes_version: int | None, amendment_reason: str) -> dict[str, Any]:
+def decision_snapshot(
+    decision: Decision, *, version: int, supersedes_version: int | None, amendment_reason: str
+) -> dict[str, Any]:
     case: Case = (
         Case.objects.select_related("patient", "board", "radiology", "surgery", "oncology", "pain")
         .prefetch_related("radiology__lesions", "surgery__lesions", "pain__lesions")
@@ -39,7 +41,11 @@ def decision_snapshot(decision: Decision, *, version: int, supersedes_version: i
         }
     attendees = []
     if meeting is not None:
-        for a in Attendance.objects.filter(meeting=meeting, present=True).select_related("user").order_by("role", "user__last_name"):
+        for a in (
+            Attendance.objects.filter(meeting=meeting, present=True)
+            .select_related("user")
+            .order_by("role", "user__last_name")
+        ):
             attendees.append({"name": a.user.display_name, "role": a.role})
     recommendation = decision.recommendation
     signer = decision.finalised_by
@@ -77,8 +83,11 @@ def decision_snapshot(decision: Decision, *, version: int, supersedes_version: i
             "sections": sections,
             "scores": case_scores(case=case),
             "recommendation": (
-                {"proposal": recommendation.proposal, "computed_at": recommendation.computed_at,
-                 "version": recommendation.engine_version}
+                {
+                    "proposal": recommendation.proposal,
+                    "computed_at": recommendation.computed_at,
+                    "version": recommendation.engine_version,
+                }
                 if recommendation
                 else None
             ),

@@ -127,7 +127,11 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         planned = [i for i in meeting.agenda_items.all() if i.state == AgendaItem.State.PLANNED]
         rows.append(MeetingRow(meeting, len(planned), sum(i.allotted_minutes for i in planned)))
     series = {row.meeting.series_id: row.meeting.series for row in rows if row.meeting.series is not None}
-    context = {"rows": rows, "series": list(series.values()), "subscription": selectors.calendar_subscription_of(user=user)}
+    context = {
+        "rows": rows,
+        "series": list(series.values()),
+        "subscription": selectors.calendar_subscription_of(user=user),
+    }
     return render(request, "meetings/meeting_list.html", context)
 
 
@@ -223,7 +227,9 @@ def attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
     try:
         with transaction.atomic():
             for member, role, present in changes:
-                services.attendance_record(meeting=meeting, user=member.user, role=role, present=present, by=_user(request))
+                services.attendance_record(
+                    meeting=meeting, user=member.user, role=role, present=present, by=_user(request)
+                )
     except ValidationError as error:
         for messages_ in _error_detail(error).values():
             for text in messages_:
@@ -504,7 +510,10 @@ def _decision_post(request: HttpRequest, screen: LiveScreen, form: DecisionForm,
             )  # fmt: skip
             if finalise:
                 record = services.decision_finalise(
-                    decision=decision, by=user, password=password, expected_version=decision.version,
+                    decision=decision,
+                    by=user,
+                    password=password,
+                    expected_version=decision.version,
                     otp=form.cleaned_data["otp"],
                 )
     except ValidationError as error:

@@ -25,7 +25,9 @@ class ScoreRun(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["requested_at"], condition=~Q(computed_key=F("requested_key")), name="scorerun_pending")
+            models.Index(
+                fields=["requested_at"], condition=~Q(computed_key=F("requested_key")), name="scorerun_pending"
+            )
         ]
 
     def __str__(self) -> str:

@@ -46,7 +46,9 @@ def case_scores_request(*, case: Case) -> None:
     key = sections_key(case.pk)
     ScoreRun.objects.update_or_create(case=case, defaults={"requested_key": key, "requested_at": timezone.now()})
     case_id = case.pk
-    transaction.on_commit(lambda: recompute_case_scores.delay(case_id), robust=True)  # the sweep re-drives it if the broker is down
+    transaction.on_commit(
+        lambda: recompute_case_scores.delay(case_id), robust=True
+    )  # the sweep re-drives it if the broker is down
 
 
 def _store(case: Case, system: str, level: str, result: ScoreResult, key: str, now) -> CaseScore:  # type: ignore[no-untyped-def]

@@ -125,17 +125,34 @@ def _database_url_for_worker() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup: None, django_db_blocker, worker_media_root: str) -> Iterator[subprocess.Popen[bytes]]:  # type: ignore[no-untyped-def]
+def celery_worker(  # type: ignore[no-untyped-def]
+    django_db_setup: None, django_db_blocker, worker_media_root: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker process, consuming from Redis and bound to the test database."""
     with django_db_blocker.unblock():
         database_url = _database_url_for_worker()
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "1", "MEDIA_ROOT": worker_media_root}
     log = open(ROOT / "var" / "ci-worker.log", "ab") if (ROOT / "var").is_dir() else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tumourboard", "worker", "--loglevel=INFO",
-         "--concurrency=1", "--hostname=pytest-worker@%h", "--without-gossip", "--without-mingle",
-         "--queues=default,pdf"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tumourboard",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=1",
+            "--hostname=pytest-worker@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--queues=default,pdf",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -166,7 +183,12 @@ def make_case(personas: Personas, django_capture_on_commit_callbacks):
         fields: dict[str, object] = {
             "board": personas.board,
             "created_by": personas.coordinator,
-            "patient": {"mrn": f"MRN-{n:04d}", "name": f"Patient {n}", "birth_date": date(1960, 1, n % 28 + 1), "sex": "female"},
+            "patient": {
+                "mrn": f"MRN-{n:04d}",
+                "name": f"Patient {n}",
+                "birth_date": date(1960, 1, n % 28 + 1),
+                "sex": "female",
+            },
             "referral_reason": "Back pain, known cancer",
             "referred_primary": "breast",
             "goals": "Keep walking",

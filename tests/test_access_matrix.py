@@ -31,12 +31,30 @@ from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-ROLES: Final = ("oncologist", "surgeon", "radiologist", "pain", "chair", "coordinator", "service", "outsider", "anonymous")
+ROLES: Final = (
+    "oncologist",
+    "surgeon",
+    "radiologist",
+    "pain",
+    "chair",
+    "coordinator",
+    "service",
+    "outsider",
+    "anonymous",
+)
 MEMBERS: Final = ROLES[:7]
-PLAN: Final = {"radiation": {"modality": "cebrt", "dose_gy": 20.0, "fractions": 5, "timing": "within 2 weeks"},
-               "surgery": [], "bone_targeted_agent": True}
-ATTENDANCE: Final = (("chair", "chair"), ("oncologist", "oncologist"), ("surgeon", "surgeon"),
-                     ("radiologist", "radiologist"), ("pain", "pain_specialist"))
+PLAN: Final = {
+    "radiation": {"modality": "cebrt", "dose_gy": 20.0, "fractions": 5, "timing": "within 2 weeks"},
+    "surgery": [],
+    "bone_targeted_agent": True,
+}
+ATTENDANCE: Final = (
+    ("chair", "chair"),
+    ("oncologist", "oncologist"),
+    ("surgeon", "surgeon"),
+    ("radiologist", "radiologist"),
+    ("pain", "pain_specialist"),
+)
 
 
 def expect(default: int, outsider: int = 404, **by_role: int) -> dict[str, int]:
@@ -65,58 +83,134 @@ class Row:
     lists: bool = False
 
 
-REFERRAL: Final = {"patient": {"mrn": "MRN-9001", "name": "Iva Kralj", "birth_date": "1958-02-11", "sex": "female"},
-                   "referral_reason": "Neck pain, known lung cancer", "referred_primary": "lung_nsclc",
-                   "goals": "Stay at home"}
+REFERRAL: Final = {
+    "patient": {"mrn": "MRN-9001", "name": "Iva Kralj", "birth_date": "1958-02-11", "sex": "female"},
+    "referral_reason": "Neck pain, known lung cancer",
+    "referred_primary": "lung_nsclc",
+    "goals": "Stay at home",
+}
 S = "/api/v1/cases/{case}/sections"
 
 MATRIX: Final[list[Row]] = [
     # --- cases (REST)
     Row("case list", "GET", "/api/v1/cases/", expect(200, outsider=200), lists=True),
-    Row("case create", "POST", "/api/v1/cases/", only("coordinator", 201, outsider=400),
-        body={"board": "{board}", **REFERRAL}),
+    Row(
+        "case create",
+        "POST",
+        "/api/v1/cases/",
+        only("coordinator", 201, outsider=400),
+        body={"board": "{board}", **REFERRAL},
+    ),
     Row("case detail", "GET", "/api/v1/cases/{case}/", expect(200)),
     Row("section read", "GET", f"{S}/radiology/", expect(200)),
-    Row("section patch", "PATCH", f"{S}/radiology/", only("radiologist", 200),
-        body={"vertebrae_involved": 2}, headers={"HTTP_IF_MATCH": "{radiology_etag}"}),
-    Row("section put", "PUT", f"{S}/pain/", only("pain", 200),
-        body={"vas": 4, "lesions": [{"level": "T8", "sins_pain": "mechanical"}]}, headers={"HTTP_IF_MATCH": "{pain_etag}"}),
-    Row("section submit", "POST", f"{S}/oncology/submit/", only("oncologist", 200),
-        headers={"HTTP_IF_MATCH": "{oncology_etag}"}),
-    Row("section reopen", "POST", f"{S}/surgery/reopen/", only("surgeon", 200),
-        body={"reason": "New neurology"}, headers={"HTTP_IF_MATCH": "{surgery_etag}"}),
+    Row(
+        "section patch",
+        "PATCH",
+        f"{S}/radiology/",
+        only("radiologist", 200),
+        body={"vertebrae_involved": 2},
+        headers={"HTTP_IF_MATCH": "{radiology_etag}"},
+    ),
+    Row(
+        "section put",
+        "PUT",
+        f"{S}/pain/",
+        only("pain", 200),
+        body={"vas": 4, "lesions": [{"level": "T8", "sins_pain": "mechanical"}]},
+        headers={"HTTP_IF_MATCH": "{pain_etag}"},
+    ),
+    Row(
+        "section submit",
+        "POST",
+        f"{S}/oncology/submit/",
+        only("oncologist", 200),
+        headers={"HTTP_IF_MATCH": "{oncology_etag}"},
+    ),
+    Row(
+        "section reopen",
+        "POST",
+        f"{S}/surgery/reopen/",
+        only("surgeon", 200),
+        body={"reason": "New neurology"},
+        headers={"HTTP_IF_MATCH": "{surgery_etag}"},
+    ),
     Row("scores", "GET", "/api/v1/cases/{case}/scores/", expect(200)),
     Row("readiness", "GET", "/api/v1/cases/{case}/readiness/", expect(200)),
     Row("recommendation", "GET", "/api/v1/cases/{case}/recommendation/", expect(200)),
     Row("history", "GET", "/api/v1/cases/{case}/history/", expect(200)),
     Row("emergency", "GET", "/api/v1/cases/{case}/emergency/", expect(200)),
-    Row("checklist ack", "POST", "/api/v1/cases/{case}/emergency/checklist/admit/", expect(201, service=403),
-        body={"note": "Ward 4"}),
-    Row("urgency", "POST", "/api/v1/cases/{case}/urgency/", only("chair", 200),
-        body={"urgency": "emergency"}, headers={"HTTP_IF_MATCH": "{case_etag}"}),
+    Row(
+        "checklist ack",
+        "POST",
+        "/api/v1/cases/{case}/emergency/checklist/admit/",
+        expect(201, service=403),
+        body={"note": "Ward 4"},
+    ),
+    Row(
+        "urgency",
+        "POST",
+        "/api/v1/cases/{case}/urgency/",
+        only("chair", 200),
+        body={"urgency": "emergency"},
+        headers={"HTTP_IF_MATCH": "{case_etag}"},
+    ),
     Row("fhir export", "GET", "/api/v1/cases/{decided_case}/fhir/", expect(200)),
     # --- meetings and decisions (REST)
     Row("meeting list", "GET", "/api/v1/meetings/", expect(200, outsider=200), lists=True),
-    Row("meeting create", "POST", "/api/v1/meetings/", expect(403, outsider=400, chair=201, coordinator=201),
-        body={"board": "{board}", "title": "Ad hoc MSCC", "starts_at": "{tomorrow}", "duration_minutes": 30,
-              "capacity_minutes": 30, "minutes_per_case": 15, "is_ad_hoc": True}),
+    Row(
+        "meeting create",
+        "POST",
+        "/api/v1/meetings/",
+        expect(403, outsider=400, chair=201, coordinator=201),
+        body={
+            "board": "{board}",
+            "title": "Ad hoc MSCC",
+            "starts_at": "{tomorrow}",
+            "duration_minutes": 30,
+            "capacity_minutes": 30,
+            "minutes_per_case": 15,
+            "is_ad_hoc": True,
+        },
+    ),
     Row("meeting detail", "GET", "/api/v1/meetings/{meeting}/", expect(200)),
     Row("agenda", "GET", "/api/v1/meetings/{meeting}/agenda/", expect(200)),
     Row("attendance read", "GET", "/api/v1/meetings/{meeting}/attendance/", expect(200)),
-    Row("attendance write", "POST", "/api/v1/meetings/{meeting}/attendance/", expect(403, chair=200, coordinator=200),
-        body={"user": "{pain_id}", "role": "pain_specialist", "present": False}),
-    Row("decision draft", "POST", "/api/v1/meetings/{meeting}/decisions/", only("chair", 200),
+    Row(
+        "attendance write",
+        "POST",
+        "/api/v1/meetings/{meeting}/attendance/",
+        expect(403, chair=200, coordinator=200),
+        body={"user": "{pain_id}", "role": "pain_specialist", "present": False},
+    ),
+    Row(
+        "decision draft",
+        "POST",
+        "/api/v1/meetings/{meeting}/decisions/",
+        only("chair", 200),
         body={"case": "{draft_case}", "plan": PLAN, "rationale": "Radiotherapy first"},
-        headers={"HTTP_IF_MATCH": "{draft_etag}"}),
+        headers={"HTTP_IF_MATCH": "{draft_etag}"},
+    ),
     Row("decision list", "GET", "/api/v1/decisions/", expect(200, outsider=200), lists=True),
     Row("decision detail", "GET", "/api/v1/decisions/{decision}/", expect(200)),
     # A draft is the chair's working copy: invisible to everyone else (as if it did not exist).
     Row("draft decision detail", "GET", "/api/v1/decisions/{draft}/", expect(404, chair=200)),
     # Finalising a draft: to anyone but the chair the draft does not exist.
-    Row("decision finalise", "POST", "/api/v1/decisions/{draft}/finalise/", expect(404, chair=200),
-        body={"password": TEST_PASSWORD}, headers={"HTTP_IF_MATCH": "{draft_etag}"}),
-    Row("decision reopen", "POST", "/api/v1/decisions/{decision}/reopen/", only("chair", 200),
-        body={"reason": "New MRI"}, headers={"HTTP_IF_MATCH": "{decision_etag}"}),
+    Row(
+        "decision finalise",
+        "POST",
+        "/api/v1/decisions/{draft}/finalise/",
+        expect(404, chair=200),
+        body={"password": TEST_PASSWORD},
+        headers={"HTTP_IF_MATCH": "{draft_etag}"},
+    ),
+    Row(
+        "decision reopen",
+        "POST",
+        "/api/v1/decisions/{decision}/reopen/",
+        only("chair", 200),
+        body={"reason": "New MRI"},
+        headers={"HTTP_IF_MATCH": "{decision_etag}"},
+    ),
     Row("record list", "GET", "/api/v1/decisions/{decision}/records/", expect(200)),
     Row("record pdf", "GET", "/api/v1/decisions/{decision}/records/1/pdf", expect(200)),
     Row("record verify", "POST", "/api/v1/decisions/{decision}/records/1/verify", expect(200)),
@@ -129,9 +223,20 @@ MATRIX: Final[list[Row]] = [
     Row("referral page", "GET", "/cases/new/", only("coordinator", 200, outsider=403), page=True),
     Row("case page", "GET", "/cases/{case}/", expect(200), page=True),
     Row("section page", "GET", "/cases/{case}/sections/radiology/", expect(200), page=True),
-    Row("section page write", "POST", "/cases/{case}/sections/pain/", only("pain", 302),
-        body={"version": "{pain_version}", "action": "save", "vas": "6",
-              "lesions-TOTAL_FORMS": "0", "lesions-INITIAL_FORMS": "0"}, page=True),
+    Row(
+        "section page write",
+        "POST",
+        "/cases/{case}/sections/pain/",
+        only("pain", 302),
+        body={
+            "version": "{pain_version}",
+            "action": "save",
+            "vas": "6",
+            "lesions-TOTAL_FORMS": "0",
+            "lesions-INITIAL_FORMS": "0",
+        },
+        page=True,
+    ),
     Row("history page", "GET", "/cases/{case}/history/", expect(200), page=True),
     Row("meetings page", "GET", "/meetings/", expect(200, outsider=200), page=True, lists=True),
     Row("meeting page", "GET", "/meetings/{meeting}/", expect(200), page=True),
@@ -139,8 +244,14 @@ MATRIX: Final[list[Row]] = [
     Row("live page", "GET", "/meetings/{meeting}/live/1/", expect(200), page=True),
     Row("decision page", "GET", "/decisions/{decision}/", expect(200), page=True),
     Row("draft decision page", "GET", "/decisions/{draft}/", expect(404, chair=200), page=True),
-    Row("decision reopen page", "POST", "/decisions/{decision}/reopen/", only("chair", 302),
-        body={"reason": "New MRI", "version": "{decision_version}"}, page=True),
+    Row(
+        "decision reopen page",
+        "POST",
+        "/decisions/{decision}/reopen/",
+        only("chair", 302),
+        body={"reason": "New MRI", "version": "{decision_version}"},
+        page=True,
+    ),
     Row("meeting calendar", "GET", "/meetings/{meeting}.ics", expect(200), page=True),
     Row("series calendar", "GET", "/meetings/series/{series}.ics", expect(200), page=True),
     Row("personal calendar", "GET", "/calendar/chair.ics", expect(404, outsider=404, chair=200), page=True),
@@ -178,39 +289,76 @@ def world(personas: Personas, make_case, section_api, django_capture_on_commit_c
         "primary": "breast", "histology_detail": "Invasive ductal carcinoma", "primary_diagnosis_date": "2019-03-01",
         "kps": 70, "expected_survival_months": 24,
     })  # fmt: skip
-    section_api(p.surgeon, case.pk).patch("surgery", {"frankel": "D", "motor_deficit": True, "motor_deficit_onset": "2026-01-01",
-                                                      "myelopathy": False, "fit_for_surgery": True})
+    section_api(p.surgeon, case.pk).patch(
+        "surgery",
+        {
+            "frankel": "D",
+            "motor_deficit": True,
+            "motor_deficit_onset": "2026-01-01",
+            "myelopathy": False,
+            "fit_for_surgery": True,
+        },
+    )
     assert section_api(p.surgeon, case.pk).submit("surgery").status_code == 200
     section_api(p.pain, case.pk).patch("pain", {"vas": 7, "lesions": [{"level": "T8", "sins_pain": "mechanical"}]})
 
-    meeting = Meeting.objects.create(board=p.board, title="Spine MDT weekly", starts_at=now + timedelta(hours=1),
-                                     duration_minutes=60, capacity_minutes=60, minutes_per_case=10)
+    meeting = Meeting.objects.create(
+        board=p.board,
+        title="Spine MDT weekly",
+        starts_at=now + timedelta(hours=1),
+        duration_minutes=60,
+        capacity_minutes=60,
+        minutes_per_case=10,
+    )
     for persona, role in ATTENDANCE:
         meeting_services.attendance_record(meeting=meeting, user=getattr(p, persona), role=role, present=True)
     # A finalised decision with its rendered record, and a draft on another case.
-    decided = _schedule(make_case(patient={"mrn": "MRN-0043", "name": "Bor Zupan", "birth_date": "1950-05-05", "sex": "male"}))
-    decision = meeting_services.decision_save(case=decided, meeting=meeting, by=p.chair,
-                                              fields={"plan": PLAN, "rationale": "Radiosensitive tumour", "follows_recommendation": True})
+    decided = _schedule(
+        make_case(patient={"mrn": "MRN-0043", "name": "Bor Zupan", "birth_date": "1950-05-05", "sex": "male"})
+    )
+    decision = meeting_services.decision_save(
+        case=decided,
+        meeting=meeting,
+        by=p.chair,
+        fields={"plan": PLAN, "rationale": "Radiosensitive tumour", "follows_recommendation": True},
+    )
     with django_capture_on_commit_callbacks(execute=True):
         meeting_services.decision_finalise(decision=decision, by=p.chair, password=TEST_PASSWORD, expected_version=1)
     assert DecisionRecord.objects.get(decision=decision).state == DecisionRecord.State.READY
     decision.refresh_from_db()
-    draft_case = _schedule(make_case(patient={"mrn": "MRN-0044", "name": "Cvetka Horvat", "birth_date": "1949-09-09",
-                                              "sex": "female"}))
-    draft = meeting_services.decision_save(case=draft_case, meeting=meeting, by=p.chair,
-                                           fields={"plan": PLAN, "rationale": "Draft", "follows_recommendation": True})
+    draft_case = _schedule(
+        make_case(patient={"mrn": "MRN-0044", "name": "Cvetka Horvat", "birth_date": "1949-09-09", "sex": "female"})
+    )
+    draft = meeting_services.decision_save(
+        case=draft_case,
+        meeting=meeting,
+        by=p.chair,
+        fields={"plan": PLAN, "rationale": "Draft", "follows_recommendation": True},
+    )
     AgendaItem.objects.create(meeting=meeting, case=draft_case, order=1, allotted_minutes=10, placed_at=now)
     series = MeetingSeriesFactory(board=p.board)
 
     # The outsider's own board has a case too: its id is known to them, the others are guesses.
-    make_case(board=p.other_board, created_by=p.outsider,
-              patient={"mrn": "MRN-7001", "name": "Zala Outside", "birth_date": "1970-01-01", "sex": "female"})
+    make_case(
+        board=p.other_board,
+        created_by=p.outsider,
+        patient={"mrn": "MRN-7001", "name": "Zala Outside", "birth_date": "1970-01-01", "sex": "female"},
+    )
 
-    sections = {name: section_api(p.oncologist, case.pk).get(name) for name in ("radiology", "surgery", "oncology", "pain")}
+    sections = {
+        name: section_api(p.oncologist, case.pk).get(name) for name in ("radiology", "surgery", "oncology", "pain")
+    }
     ids = {
-        "board": p.board.pk, "case": case.pk, "decided_case": decided.pk, "draft_case": draft_case.pk,
-        "meeting": meeting.pk, "decision": decision.pk, "draft": draft.pk, "series": series.pk,
-        "pain_id": p.pain.pk, "decision_version": decision.version,
+        "board": p.board.pk,
+        "case": case.pk,
+        "decided_case": decided.pk,
+        "draft_case": draft_case.pk,
+        "meeting": meeting.pk,
+        "decision": decision.pk,
+        "draft": draft.pk,
+        "series": series.pk,
+        "pain_id": p.pain.pk,
+        "decision_version": decision.version,
         "case_etag": section_api(p.oncologist, case.pk).client.get(f"/api/v1/cases/{case.pk}/")["ETag"],
         "pain_version": sections["pain"].json()["version"],
         "tomorrow": (now + timedelta(days=1)).isoformat(),
@@ -259,8 +407,10 @@ def test_access_matrix(role: str, personas: Personas, world: World) -> None:
             response = _request(row, role, personas, world.ids)
             transaction.set_rollback(True)
         if response.status_code != _expected(row, role):
-            mismatches.append(f"{row.name}: {row.method} {row.url} -> {response.status_code}, "
-                              f"expected {_expected(row, role)}: {response.content[:200]!r}")
+            mismatches.append(
+                f"{row.name}: {row.method} {row.url} -> {response.status_code}, "
+                f"expected {_expected(row, role)}: {response.content[:200]!r}"
+            )
         if role == "anonymous" and row.page:
             assert response["Location"].startswith("/accounts/login/"), row.name
     assert not mismatches, "\n".join(mismatches)

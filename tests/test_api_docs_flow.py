@@ -25,18 +25,41 @@ TIMEOUT = 30
 
 def _decided_case(personas, make_case, section_api, meeting: Meeting, n: int) -> tuple[Case, int]:  # type: ignore[no-untyped-def]
     case = make_case(referred_primary="breast")
-    section_api(personas.radiologist, case.pk).patch("radiology", {
-        "lesions": [{"level": "T4", "is_index": True, "escc_grade": "1a", "bone_lesion": "mixed", "alignment": "normal",
-                     "collapse": "none", "posterolateral": "none"}],
-        "whole_spine_imaging_at": (timezone.now() - timedelta(days=1)).isoformat(),
-    })
-    section_api(personas.oncologist, case.pk).patch("oncology", {"primary": "breast", "kps": 80, "expected_survival_months": 24})
+    section_api(personas.radiologist, case.pk).patch(
+        "radiology",
+        {
+            "lesions": [
+                {
+                    "level": "T4",
+                    "is_index": True,
+                    "escc_grade": "1a",
+                    "bone_lesion": "mixed",
+                    "alignment": "normal",
+                    "collapse": "none",
+                    "posterolateral": "none",
+                }
+            ],
+            "whole_spine_imaging_at": (timezone.now() - timedelta(days=1)).isoformat(),
+        },
+    )
+    section_api(personas.oncologist, case.pk).patch(
+        "oncology", {"primary": "breast", "kps": 80, "expected_survival_months": 24}
+    )
     Case.objects.filter(pk=case.pk).update(status="scheduled")
-    decision = meeting_services.decision_save(case=case, meeting=meeting, by=personas.chair, fields={
-        "plan": {"radiation": {"modality": "cebrt", "dose_gy": 20.0, "fractions": 5, "timing": ""}, "surgery": [],
-                 "bone_targeted_agent": True},
-        "rationale": f"Decision {n}: radiosensitive tumour, stable spine", "follows_recommendation": True,
-    })
+    decision = meeting_services.decision_save(
+        case=case,
+        meeting=meeting,
+        by=personas.chair,
+        fields={
+            "plan": {
+                "radiation": {"modality": "cebrt", "dose_gy": 20.0, "fractions": 5, "timing": ""},
+                "surgery": [],
+                "bone_targeted_agent": True,
+            },
+            "rationale": f"Decision {n}: radiosensitive tumour, stable spine",
+            "follows_recommendation": True,
+        },
+    )
     meeting_services.decision_finalise(decision=decision, by=personas.chair, password=TEST_PASSWORD, expected_version=1)
     return case, decision.pk
 
@@ -44,20 +67,38 @@ def _decided_case(personas, make_case, section_api, meeting: Meeting, n: int) ->
 @pytest.mark.django_db(transaction=True)
 def test_a_client_follows_the_api_guide(live_server, personas, make_case, section_api) -> None:  # type: ignore[no-untyped-def]
     since = (timezone.now() - timedelta(minutes=1)).isoformat()
-    meeting = Meeting.objects.create(board=personas.board, title="Spine MDT weekly", starts_at=timezone.now(),
-                                     duration_minutes=60, capacity_minutes=60, minutes_per_case=10)
-    for user, role in ((personas.chair, "chair"), (personas.oncologist, "oncologist"), (personas.surgeon, "surgeon"),
-                       (personas.radiologist, "radiologist"), (personas.pain, "pain_specialist")):
+    meeting = Meeting.objects.create(
+        board=personas.board,
+        title="Spine MDT weekly",
+        starts_at=timezone.now(),
+        duration_minutes=60,
+        capacity_minutes=60,
+        minutes_per_case=10,
+    )
+    for user, role in (
+        (personas.chair, "chair"),
+        (personas.oncologist, "oncologist"),
+        (personas.surgeon, "surgeon"),
+        (personas.radiologist, "radiologist"),
+        (personas.pain, "pain_specialist"),
+    ):
         meeting_services.attendance_record(meeting=meeting, user=user, role=role, present=True)
     decided = [_decided_case(personas, make_case, section_api, meeting, n) for n in range(3)]
     base = live_server.url
 
     # 1. Get a token.
-    response = requests.post(f"{base}/api/v1/auth/token/", json={"username": "service", "password": TEST_PASSWORD}, timeout=TIMEOUT)
+    response = requests.post(
+        f"{base}/api/v1/auth/token/", json={"username": "service", "password": TEST_PASSWORD}, timeout=TIMEOUT
+    )
     assert response.status_code == 200, response.text
     session = requests.Session()
     session.headers["Authorization"] = f"Token {response.json()['token']}"
-    assert requests.post(f"{base}/api/v1/auth/token/", json={"username": "service", "password": "nope"}, timeout=TIMEOUT).status_code == 400
+    assert (
+        requests.post(
+            f"{base}/api/v1/auth/token/", json={"username": "service", "password": "nope"}, timeout=TIMEOUT
+        ).status_code
+        == 400
+    )
     assert requests.get(f"{base}/api/v1/decisions/", timeout=TIMEOUT).status_code == 401
 
     # 2. Pull new decisions, following `next` until it is null.
@@ -73,7 +114,9 @@ def test_a_client_follows_the_api_guide(live_server, personas, make_case, sectio
     assert [d["id"] for d in seen] == [decision_id for _, decision_id in decided]
     assert all(d["state"] == "finalised" and d["signed"]["follows_recommendation"] is True for d in seen)
     # Polling again from the last decision's `published_at` repeats only that one.
-    again = session.get(f"{base}/api/v1/decisions/", params={"updated_since": seen[-1]["published_at"]}, timeout=TIMEOUT)
+    again = session.get(
+        f"{base}/api/v1/decisions/", params={"updated_since": seen[-1]["published_at"]}, timeout=TIMEOUT
+    )
     assert [(d["id"], d["version"]) for d in again.json()["results"]] == [(seen[-1]["id"], seen[-1]["version"])]
 
     case, decision_id = decided[0]
@@ -93,7 +136,9 @@ def test_a_client_follows_the_api_guide(live_server, personas, make_case, sectio
     assert verify.json() == {"ok": True, "sha256": record["sha256"]}
 
     # 5. Fetch the case as FHIR; its DocumentReference links to the same PDF.
-    fhir = session.get(f"{base}/api/v1/cases/{case.pk}/fhir/", headers={"Accept": "application/fhir+json"}, timeout=TIMEOUT)
+    fhir = session.get(
+        f"{base}/api/v1/cases/{case.pk}/fhir/", headers={"Accept": "application/fhir+json"}, timeout=TIMEOUT
+    )
     assert fhir.status_code == 200, fhir.text
     assert fhir.headers["Content-Type"] == "application/fhir+json"
     bundle = fhir.json()

@@ -55,17 +55,37 @@ def member_token(personas, make_case) -> str:  # type: ignore[no-untyped-def]
     """The chair's token, with a few cases and one finalised decision on the board to read (its record
     stays pending: rendering a PDF for every operation would dominate the run)."""
     cases = [make_case(), make_case(referred_primary="lung_nsclc"), make_case(referred_primary="unknown")]
-    meeting = Meeting.objects.create(board=personas.board, title="Spine MDT weekly", starts_at=timezone.now() + timedelta(hours=1),
-                                     duration_minutes=60, capacity_minutes=60, minutes_per_case=10)
-    for user, role in ((personas.chair, "chair"), (personas.oncologist, "oncologist"), (personas.surgeon, "surgeon"),
-                       (personas.radiologist, "radiologist"), (personas.pain, "pain_specialist")):
+    meeting = Meeting.objects.create(
+        board=personas.board,
+        title="Spine MDT weekly",
+        starts_at=timezone.now() + timedelta(hours=1),
+        duration_minutes=60,
+        capacity_minutes=60,
+        minutes_per_case=10,
+    )
+    for user, role in (
+        (personas.chair, "chair"),
+        (personas.oncologist, "oncologist"),
+        (personas.surgeon, "surgeon"),
+        (personas.radiologist, "radiologist"),
+        (personas.pain, "pain_specialist"),
+    ):
         meeting_services.attendance_record(meeting=meeting, user=user, role=role, present=True)
     Case.objects.filter(pk=cases[0].pk).update(status="scheduled")
-    decision = meeting_services.decision_save(case=cases[0], meeting=meeting, by=personas.chair, fields={
-        "plan": {"radiation": {"modality": "cebrt", "dose_gy": 20.0, "fractions": 5, "timing": ""}, "surgery": [],
-                 "bone_targeted_agent": True},
-        "rationale": "Radiosensitive tumour", "follows_recommendation": True,
-    })
+    decision = meeting_services.decision_save(
+        case=cases[0],
+        meeting=meeting,
+        by=personas.chair,
+        fields={
+            "plan": {
+                "radiation": {"modality": "cebrt", "dose_gy": 20.0, "fractions": 5, "timing": ""},
+                "surgery": [],
+                "bone_targeted_agent": True,
+            },
+            "rationale": "Radiosensitive tumour",
+            "follows_recommendation": True,
+        },
+    )
     meeting_services.decision_finalise(decision=decision, by=personas.chair, password=TEST_PASSWORD, expected_version=1)
     token, _ = Token.objects.get_or_create(user=personas.chair)
     return token.key

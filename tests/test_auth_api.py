@@ -88,6 +88,7 @@ def test_session_login_works_on_the_api(client, personas):
 
 # --- Browser pages
 
+
 def test_pages_require_login(client, db):
     response = client.get(reverse("landing"))
     assert response.status_code == 302

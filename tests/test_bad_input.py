@@ -33,10 +33,18 @@ pytestmark = pytest.mark.django_db
 
 SCRIPT: Final = "<script>alert(1)</script>"
 ESCAPED: Final = "&lt;script&gt;alert(1)&lt;/script&gt;"
-PLAN: Final = {"radiation": {"modality": "cebrt", "dose_gy": 20.0, "fractions": 5, "timing": "within 2 weeks"},
-               "surgery": [], "bone_targeted_agent": True}
-ATTENDANCE: Final = (("chair", "chair"), ("oncologist", "oncologist"), ("surgeon", "surgeon"),
-                     ("radiologist", "radiologist"), ("pain", "pain_specialist"))
+PLAN: Final = {
+    "radiation": {"modality": "cebrt", "dose_gy": 20.0, "fractions": 5, "timing": "within 2 weeks"},
+    "surgery": [],
+    "bone_targeted_agent": True,
+}
+ATTENDANCE: Final = (
+    ("chair", "chair"),
+    ("oncologist", "oncologist"),
+    ("surgeon", "surgeon"),
+    ("radiologist", "radiologist"),
+    ("pain", "pain_specialist"),
+)
 ONE_MIB: Final = 1024 * 1024
 
 
@@ -52,78 +60,181 @@ class Endpoint:
     bad: list[tuple[dict[str, Any], str]] = field(default_factory=list)
 
 
-REFERRAL: Final = {"board": "{board}", "patient": {"mrn": "MRN-9001", "name": "Iva Kralj", "birth_date": "1958-02-11",
-                                                   "sex": "female"},
-                   "referral_reason": "Neck pain", "referred_primary": "lung_nsclc"}
+REFERRAL: Final = {
+    "board": "{board}",
+    "patient": {"mrn": "MRN-9001", "name": "Iva Kralj", "birth_date": "1958-02-11", "sex": "female"},
+    "referral_reason": "Neck pain",
+    "referred_primary": "lung_nsclc",
+}
 SECTION: Final = "/api/v1/cases/{case}/sections"
 
 # Every endpoint that reads a body (section submit and record verify read none).
 ENDPOINTS: Final[list[Endpoint]] = [
-    Endpoint("case create", "post", "/api/v1/cases/", "coordinator", bad=[
-        ({**REFERRAL, "referred_primary": "martian"}, "referred_primary"),
-        ({**REFERRAL, "patient": {**REFERRAL["patient"], "birth_date": "2026-02-30"}}, "patient"),
-        ({**REFERRAL, "patient": {**REFERRAL["patient"], "sex": "alien"}}, "patient"),
-        ({**REFERRAL, "patient": "MRN-9001"}, "patient"),
-        ({**REFERRAL, "board": "Spine MDT"}, "board"),
-        ({**REFERRAL, "referral_reason": ["a", "b"]}, "referral_reason"),
-    ]),
-    Endpoint("section patch", "patch", f"{SECTION}/radiology/", "radiologist", etag_from=f"{SECTION}/radiology/", bad=[
-        ({"vertebrae_involved": "many"}, "vertebrae_involved"),
-        ({"whole_spine_imaging_at": "2026-02-30T10:00:00+01:00"}, "whole_spine_imaging_at"),
-        ({"lesions": [{"level": "T13"}]}, "lesions"),
-        ({"lesions": [{"level": "T4", "escc_grade": "4"}]}, "lesions"),
-        ({"lesions": {"level": "T4"}}, "lesions"),
-        ({"brain_metastases": "maybe"}, "brain_metastases"),
-    ]),
-    Endpoint("section put", "put", f"{SECTION}/oncology/", "oncologist", etag_from=f"{SECTION}/oncology/", bad=[
-        ({"primary": "martian"}, "primary"),
-        ({"kps": 95}, "kps"),
-        ({"kps": "ninety"}, "kps"),
-        ({"primary_diagnosis_date": "2019-13-01"}, "primary_diagnosis_date"),
-    ]),
-    Endpoint("section reopen", "post", f"{SECTION}/surgery/reopen/", "surgeon", etag_from=f"{SECTION}/surgery/", bad=[
-        ({"reason": {"why": "x"}}, "reason"),
-        ({}, "reason"),
-    ]),
-    Endpoint("checklist ack", "post", "/api/v1/cases/{case}/emergency/checklist/admit/", "chair", bad=[
-        ({"note": ["x"]}, "note"),
-        ({"note": "x", "when": "now"}, "when"),
-    ]),
-    Endpoint("urgency", "post", "/api/v1/cases/{case}/urgency/", "chair", etag_from="/api/v1/cases/{case}/", bad=[
-        ({"urgency": "whenever"}, "urgency"),
-        ({"urgency": 3}, "urgency"),
-    ]),
-    Endpoint("meeting create", "post", "/api/v1/meetings/", "coordinator", bad=[
-        ({"board": "{board}", "title": "x", "starts_at": "2026-02-30T10:00:00+01:00", "duration_minutes": 30,
-          "capacity_minutes": 30, "minutes_per_case": 10}, "starts_at"),
-        ({"board": "{board}", "title": "x", "starts_at": "{tomorrow}", "duration_minutes": "long",
-          "capacity_minutes": 30, "minutes_per_case": 10}, "duration_minutes"),
-    ]),
-    Endpoint("attendance", "post", "/api/v1/meetings/{meeting}/attendance/", "coordinator", bad=[
-        ({"user": "{pain_id}", "role": "janitor"}, "role"),
-        ({"user": "pain", "role": "pain_specialist"}, "user"),
-        ({"user": "{pain_id}", "role": "pain_specialist", "present": "yes"}, "present"),
-    ]),
-    Endpoint("decision draft", "post", "/api/v1/meetings/{meeting}/decisions/", "chair", bad=[
-        ({"case": "{case}", "plan": {"radiation": {"modality": "proton"}}}, "plan"),
-        ({"case": "{case}", "plan": PLAN, "follow_up_date": "2026-02-30"}, "follow_up_date"),
-        ({"case": "{case}", "plan": PLAN, "follows_recommendation": "yes"}, "follows_recommendation"),
-        ({"case": "{case}", "plan": "radiotherapy"}, "plan"),
-    ]),
-    Endpoint("decision finalise", "post", "/api/v1/decisions/{draft}/finalise/", "chair", bad=[
-        ({"password": ["x"]}, "password"),
-        ({}, "password"),
-    ]),
-    Endpoint("decision reopen", "post", "/api/v1/decisions/{decision}/reopen/", "chair", bad=[
-        ({"reason": ""}, "reason"),
-        ({"reason": 42.5, "extra": True}, "extra"),
-    ]),
-    Endpoint("calculator", "post", "/api/v1/calculators/sins/", "surgeon", bad=[
-        ({"location": "junctional", "pain": "sometimes"}, "pain"),
-    ]),
-    Endpoint("token", "post", "/api/v1/auth/token/", "anonymous", bad=[
-        ({"username": ["surgeon"], "password": "x"}, "username"),
-    ]),
+    Endpoint(
+        "case create",
+        "post",
+        "/api/v1/cases/",
+        "coordinator",
+        bad=[
+            ({**REFERRAL, "referred_primary": "martian"}, "referred_primary"),
+            ({**REFERRAL, "patient": {**REFERRAL["patient"], "birth_date": "2026-02-30"}}, "patient"),
+            ({**REFERRAL, "patient": {**REFERRAL["patient"], "sex": "alien"}}, "patient"),
+            ({**REFERRAL, "patient": "MRN-9001"}, "patient"),
+            ({**REFERRAL, "board": "Spine MDT"}, "board"),
+            ({**REFERRAL, "referral_reason": ["a", "b"]}, "referral_reason"),
+        ],
+    ),
+    Endpoint(
+        "section patch",
+        "patch",
+        f"{SECTION}/radiology/",
+        "radiologist",
+        etag_from=f"{SECTION}/radiology/",
+        bad=[
+            ({"vertebrae_involved": "many"}, "vertebrae_involved"),
+            ({"whole_spine_imaging_at": "2026-02-30T10:00:00+01:00"}, "whole_spine_imaging_at"),
+            ({"lesions": [{"level": "T13"}]}, "lesions"),
+            ({"lesions": [{"level": "T4", "escc_grade": "4"}]}, "lesions"),
+            ({"lesions": {"level": "T4"}}, "lesions"),
+            ({"brain_metastases": "maybe"}, "brain_metastases"),
+        ],
+    ),
+    Endpoint(
+        "section put",
+        "put",
+        f"{SECTION}/oncology/",
+        "oncologist",
+        etag_from=f"{SECTION}/oncology/",
+        bad=[
+            ({"primary": "martian"}, "primary"),
+            ({"kps": 95}, "kps"),
+            ({"kps": "ninety"}, "kps"),
+            ({"primary_diagnosis_date": "2019-13-01"}, "primary_diagnosis_date"),
+        ],
+    ),
+    Endpoint(
+        "section reopen",
+        "post",
+        f"{SECTION}/surgery/reopen/",
+        "surgeon",
+        etag_from=f"{SECTION}/surgery/",
+        bad=[
+            ({"reason": {"why": "x"}}, "reason"),
+            ({}, "reason"),
+        ],
+    ),
+    Endpoint(
+        "checklist ack",
+        "post",
+        "/api/v1/cases/{case}/emergency/checklist/admit/",
+        "chair",
+        bad=[
+            ({"note": ["x"]}, "note"),
+            ({"note": "x", "when": "now"}, "when"),
+        ],
+    ),
+    Endpoint(
+        "urgency",
+        "post",
+        "/api/v1/cases/{case}/urgency/",
+        "chair",
+        etag_from="/api/v1/cases/{case}/",
+        bad=[
+            ({"urgency": "whenever"}, "urgency"),
+            ({"urgency": 3}, "urgency"),
+        ],
+    ),
+    Endpoint(
+        "meeting create",
+        "post",
+        "/api/v1/meetings/",
+        "coordinator",
+        bad=[
+            (
+                {
+                    "board": "{board}",
+                    "title": "x",
+                    "starts_at": "2026-02-30T10:00:00+01:00",
+                    "duration_minutes": 30,
+                    "capacity_minutes": 30,
+                    "minutes_per_case": 10,
+                },
+                "starts_at",
+            ),
+            (
+                {
+                    "board": "{board}",
+                    "title": "x",
+                    "starts_at": "{tomorrow}",
+                    "duration_minutes": "long",
+                    "capacity_minutes": 30,
+                    "minutes_per_case": 10,
+                },
+                "duration_minutes",
+            ),
+        ],
+    ),
+    Endpoint(
+        "attendance",
+        "post",
+        "/api/v1/meetings/{meeting}/attendance/",
+        "coordinator",
+        bad=[
+            ({"user": "{pain_id}", "role": "janitor"}, "role"),
+            ({"user": "pain", "role": "pain_specialist"}, "user"),
+            ({"user": "{pain_id}", "role": "pain_specialist", "present": "yes"}, "present"),
+        ],
+    ),
+    Endpoint(
+        "decision draft",
+        "post",
+        "/api/v1/meetings/{meeting}/decisions/",
+        "chair",
+        bad=[
+            ({"case": "{case}", "plan": {"radiation": {"modality": "proton"}}}, "plan"),
+            ({"case": "{case}", "plan": PLAN, "follow_up_date": "2026-02-30"}, "follow_up_date"),
+            ({"case": "{case}", "plan": PLAN, "follows_recommendation": "yes"}, "follows_recommendation"),
+            ({"case": "{case}", "plan": "radiotherapy"}, "plan"),
+        ],
+    ),
+    Endpoint(
+        "decision finalise",
+        "post",
+        "/api/v1/decisions/{draft}/finalise/",
+        "chair",
+        bad=[
+            ({"password": ["x"]}, "password"),
+            ({}, "password"),
+        ],
+    ),
+    Endpoint(
+        "decision reopen",
+        "post",
+        "/api/v1/decisions/{decision}/reopen/",
+        "chair",
+        bad=[
+            ({"reason": ""}, "reason"),
+            ({"reason": 42.5, "extra": True}, "extra"),
+        ],
+    ),
+    Endpoint(
+        "calculator",
+        "post",
+        "/api/v1/calculators/sins/",
+        "surgeon",
+        bad=[
+            ({"location": "junctional", "pain": "sometimes"}, "pain"),
+        ],
+    ),
+    Endpoint(
+        "token",
+        "post",
+        "/api/v1/auth/token/",
+        "anonymous",
+        bad=[
+            ({"username": ["surgeon"], "password": "x"}, "username"),
+        ],
+    ),
 ]
 
 
@@ -141,16 +252,30 @@ def ids(personas: Personas, make_case, section_api, django_capture_on_commit_cal
     section_api(p.radiologist, case.pk).patch("radiology", {"lesions": [{"level": "T8", "escc_grade": "3"}]})
     section_api(p.surgeon, case.pk).patch("surgery", {"motor_deficit": True})
     section_api(p.surgeon, case.pk).submit("surgery")
-    meeting = Meeting.objects.create(board=p.board, title="Spine MDT weekly", starts_at=timezone.now() + timedelta(hours=1),
-                                     duration_minutes=60, capacity_minutes=60, minutes_per_case=10)
+    meeting = Meeting.objects.create(
+        board=p.board,
+        title="Spine MDT weekly",
+        starts_at=timezone.now() + timedelta(hours=1),
+        duration_minutes=60,
+        capacity_minutes=60,
+        minutes_per_case=10,
+    )
     for persona, role in ATTENDANCE:
         meeting_services.attendance_record(meeting=meeting, user=getattr(p, persona), role=role, present=True)
     decided = _schedule(make_case())
-    decision = meeting_services.decision_save(case=decided, meeting=meeting, by=p.chair,
-                                              fields={"plan": PLAN, "rationale": "x", "follows_recommendation": True})
+    decision = meeting_services.decision_save(
+        case=decided,
+        meeting=meeting,
+        by=p.chair,
+        fields={"plan": PLAN, "rationale": "x", "follows_recommendation": True},
+    )
     meeting_services.decision_finalise(decision=decision, by=p.chair, password=TEST_PASSWORD, expected_version=1)
-    draft = meeting_services.decision_save(case=_schedule(make_case()), meeting=meeting, by=p.chair,
-                                           fields={"plan": PLAN, "rationale": "x", "follows_recommendation": True})
+    draft = meeting_services.decision_save(
+        case=_schedule(make_case()),
+        meeting=meeting,
+        by=p.chair,
+        fields={"plan": PLAN, "rationale": "x", "follows_recommendation": True},
+    )
     return {k: str(v) for k, v in {
         "board": p.board.pk, "case": case.pk, "meeting": meeting.pk, "decision": decision.pk, "draft": draft.pk,
         "pain_id": p.pain.pk, "tomorrow": (timezone.now() + timedelta(days=1)).isoformat(),
@@ -169,7 +294,9 @@ def _send(endpoint: Endpoint, personas: Personas, ids: dict[str, str], raw: byte
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
-def test_malformed_json_is_400_with_the_parse_error(endpoint: Endpoint, personas: Personas, ids: dict[str, str]) -> None:
+def test_malformed_json_is_400_with_the_parse_error(
+    endpoint: Endpoint, personas: Personas, ids: dict[str, str]
+) -> None:
     response = _send(endpoint, personas, ids, b'{"reason": "x",')
     assert response.status_code == 400, response.content
     # Contract "Conventions": a 400 carries field-level messages; a body that is not JSON is a
@@ -187,8 +314,9 @@ def test_a_list_instead_of_an_object_is_400(endpoint: Endpoint, personas: Person
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
-def test_an_oversize_body_is_refused_without_a_server_error(endpoint: Endpoint, personas: Personas,
-                                                            ids: dict[str, str]) -> None:
+def test_an_oversize_body_is_refused_without_a_server_error(
+    endpoint: Endpoint, personas: Personas, ids: dict[str, str]
+) -> None:
     body = b'{"reason": "' + b"x" * (ONE_MIB + 1) + b'"}'
     response = _send(endpoint, personas, ids, body)
     assert response.status_code == 413, response.content
@@ -226,14 +354,28 @@ def test_html_in_free_text_is_escaped_on_every_page_and_plain_text_in_the_pdf(
     }, format="json")  # fmt: skip
     assert created.status_code == 201, created.content
     case = _schedule(Case.objects.get(pk=created.json()["id"]))
-    meeting = Meeting.objects.create(board=personas.board, title=f"Weekly {SCRIPT}", starts_at=timezone.now(),
-                                     duration_minutes=60, capacity_minutes=60, minutes_per_case=10)
+    meeting = Meeting.objects.create(
+        board=personas.board,
+        title=f"Weekly {SCRIPT}",
+        starts_at=timezone.now(),
+        duration_minutes=60,
+        capacity_minutes=60,
+        minutes_per_case=10,
+    )
     for persona, role in ATTENDANCE:
         meeting_services.attendance_record(meeting=meeting, user=getattr(personas, persona), role=role, present=True)
     AgendaItem.objects.create(meeting=meeting, case=case, order=1, allotted_minutes=10, placed_at=timezone.now())
-    decision = meeting_services.decision_save(case=case, meeting=meeting, by=personas.chair, fields={
-        "plan": {**PLAN, "radiation": {**PLAN["radiation"], "timing": f"soon {SCRIPT}"}},
-        "rationale": f"Because {SCRIPT}", "follows_recommendation": False, "deviation_reason": f"Prefers {SCRIPT}"})
+    decision = meeting_services.decision_save(
+        case=case,
+        meeting=meeting,
+        by=personas.chair,
+        fields={
+            "plan": {**PLAN, "radiation": {**PLAN["radiation"], "timing": f"soon {SCRIPT}"}},
+            "rationale": f"Because {SCRIPT}",
+            "follows_recommendation": False,
+            "deviation_reason": f"Prefers {SCRIPT}",
+        },
+    )
     with django_capture_on_commit_callbacks(execute=True):
         record = meeting_services.decision_finalise(decision=decision, by=personas.chair, password=TEST_PASSWORD,
                                                     expected_version=1)  # fmt: skip
@@ -241,8 +383,15 @@ def test_html_in_free_text_is_escaped_on_every_page_and_plain_text_in_the_pdf(
 
     browser = VerifiedClient()
     browser.force_login(personas.chair)
-    for url in (f"/cases/{case.pk}/", "/cases/", f"/cases/{case.pk}/history/", f"/meetings/{meeting.pk}/",
-                f"/meetings/{meeting.pk}/live/1/", f"/decisions/{decision.pk}/", "/meetings/"):
+    for url in (
+        f"/cases/{case.pk}/",
+        "/cases/",
+        f"/cases/{case.pk}/history/",
+        f"/meetings/{meeting.pk}/",
+        f"/meetings/{meeting.pk}/live/1/",
+        f"/decisions/{decision.pk}/",
+        "/meetings/",
+    ):
         html = browser.get(url).content.decode()
         assert SCRIPT not in html, url
         assert ESCAPED in html, url
@@ -258,8 +407,14 @@ def test_anonymous_html_in_the_login_form_is_escaped(db: None) -> None:
 # --- fuzzing section writes
 
 JSON_VALUES: Final = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
-    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(max_size=10), children, max_size=4)),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=8,
 )
 
@@ -271,19 +426,28 @@ def _section_fields(discipline: str) -> list[str]:
 @pytest.mark.parametrize("discipline", sorted(SECTION_SERIALIZERS))
 def test_fuzzed_section_patches_never_cause_a_server_error(discipline: str, personas: Personas, make_case) -> None:
     case = make_case()
-    owner = {"radiology": personas.radiologist, "surgery": personas.surgeon, "oncology": personas.oncologist,
-             "pain": personas.pain}[discipline]
+    owner = {
+        "radiology": personas.radiologist,
+        "surgery": personas.surgeon,
+        "oncology": personas.oncologist,
+        "pain": personas.pain,
+    }[discipline]
     fields = _section_fields(discipline)
     url = f"/api/v1/cases/{case.pk}/sections/{discipline}/"
     client = APIClient()
     client.force_authenticate(owner)
-    lesion = st.fixed_dictionaries({"level": st.sampled_from(["T4", "L1", "C1", "T13", ""]) | JSON_VALUES},
-                                   optional={name: JSON_VALUES for name in ("is_index", "escc_grade", "bone_lesion",
-                                                                            "mechanical_judgement", "sins_pain")})
+    lesion = st.fixed_dictionaries(
+        {"level": st.sampled_from(["T4", "L1", "C1", "T13", ""]) | JSON_VALUES},
+        optional={
+            name: JSON_VALUES for name in ("is_index", "escc_grade", "bone_lesion", "mechanical_judgement", "sins_pain")
+        },
+    )
 
     @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-    @given(body=st.dictionaries(st.sampled_from(fields), JSON_VALUES, max_size=5)
-           | st.fixed_dictionaries({"lesions": st.lists(lesion, max_size=3)}))
+    @given(
+        body=st.dictionaries(st.sampled_from(fields), JSON_VALUES, max_size=5)
+        | st.fixed_dictionaries({"lesions": st.lists(lesion, max_size=3)})
+    )
     def patch(body: dict[str, Any]) -> None:
         etag = client.get(url)["ETag"]
         response = client.patch(url, body, format="json", HTTP_IF_MATCH=etag)

@@ -40,7 +40,9 @@ def test_chair_sets_urgency_on_the_page(client, personas, make_case, section_api
     client.force_login(personas.chair)
     refused = client.post(f"/cases/{case.pk}/urgency/", {"urgency": "urgent", "reason": ""}, follow=True)
     assert "needs a recorded reason" in refused.content.decode()
-    done = client.post(f"/cases/{case.pk}/urgency/", {"urgency": "urgent", "reason": "Long-standing, treated"}, follow=True)
+    done = client.post(
+        f"/cases/{case.pk}/urgency/", {"urgency": "urgent", "reason": "Long-standing, treated"}, follow=True
+    )
     assert "Urgency set to urgent." in done.content.decode()
     case.refresh_from_db()
     assert (case.urgency, case.urgency_computed) == ("urgent", "emergency")

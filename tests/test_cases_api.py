@@ -101,7 +101,12 @@ def test_outsider_gets_404_everywhere(client_for, personas, make_case):
         f"/api/v1/cases/{case.pk}/readiness/",
     ):
         assert client.get(url).status_code == 404, url
-    assert client.patch(f"/api/v1/cases/{case.pk}/sections/oncology/", {}, format="json", HTTP_IF_MATCH='"x-v1"').status_code == 404
+    assert (
+        client.patch(
+            f"/api/v1/cases/{case.pk}/sections/oncology/", {}, format="json", HTTP_IF_MATCH='"x-v1"'
+        ).status_code
+        == 404
+    )
     assert client.get("/api/v1/cases/").json()["count"] == 0
 
 
@@ -184,7 +189,12 @@ def test_if_match_of_another_resource_is_412(personas, make_case, section_api):
         ("oncology", "oncologist", {"albumin_g_dl": 0}, "albumin_g_dl"),
         ("oncology", "oncologist", {"primary_diagnosis_date": "2999-01-01"}, "primary_diagnosis_date"),
         ("oncology", "oncologist", {"primary_diagnosis_date": "2020-13-01"}, "primary_diagnosis_date"),
-        ("oncology", "oncologist", {"prior_radiotherapy": [{"level": "T4", "dose_gy": 8, "fractions": 0, "date": "2024-01-01"}]}, "prior_radiotherapy"),
+        (
+            "oncology",
+            "oncologist",
+            {"prior_radiotherapy": [{"level": "T4", "dose_gy": 8, "fractions": 0, "date": "2024-01-01"}]},
+            "prior_radiotherapy",
+        ),
         ("oncology", "oncologist", {"colour": "blue"}, "colour"),
         ("surgery", "surgeon", {"frankel": "F"}, "frankel"),
         ("surgery", "surgeon", {"myelopathy": "yes"}, "myelopathy"),
@@ -194,7 +204,12 @@ def test_if_match_of_another_resource_is_412(personas, make_case, section_api):
         ("radiology", "radiologist", {"vertebrae_involved": 0}, "vertebrae_involved"),
         ("radiology", "radiologist", {"lesions": [{"level": "T13"}]}, "lesions"),
         ("radiology", "radiologist", {"lesions": [{"level": "T4"}, {"level": "T4"}]}, "lesions"),
-        ("radiology", "radiologist", {"lesions": [{"level": "T4", "is_index": True}, {"level": "T5", "is_index": True}]}, "lesions"),
+        (
+            "radiology",
+            "radiologist",
+            {"lesions": [{"level": "T4", "is_index": True}, {"level": "T5", "is_index": True}]},
+            "lesions",
+        ),
         ("radiology", "radiologist", {"lesions": [{"level": "T4", "escc_grade": "1d"}]}, "lesions"),
         ("radiology", "radiologist", {"whole_spine_imaging_at": "2999-01-01T10:00:00+01:00"}, "whole_spine_imaging_at"),
     ],
@@ -220,14 +235,22 @@ def test_null_is_not_recorded_and_false_is_absent(personas, make_case, section_a
 def test_lesions_replace_and_other_sections_name_only_radiology_levels(personas, make_case, section_api):
     case = make_case()
     rad = section_api(personas.radiologist, case.pk)
-    rad.patch("radiology", {"lesions": [{"level": "T9", "escc_grade": "1a"}, {"level": "T4", "is_index": True, "escc_grade": "2"}]})
+    rad.patch(
+        "radiology",
+        {"lesions": [{"level": "T9", "escc_grade": "1a"}, {"level": "T4", "is_index": True, "escc_grade": "2"}]},
+    )
     body = rad.get("radiology").json()
-    assert [(lesion["level"], lesion["is_index"], lesion["escc_grade"]) for lesion in body["lesions"]] == [("T4", True, "2"), ("T9", False, "1a")]
+    assert [(lesion["level"], lesion["is_index"], lesion["escc_grade"]) for lesion in body["lesions"]] == [
+        ("T4", True, "2"),
+        ("T9", False, "1a"),
+    ]
     surgery = section_api(personas.surgeon, case.pk)
     response = surgery.patch("surgery", {"lesions": [{"level": "L2", "mechanical_judgement": "stable"}]})
     assert response.status_code == 400
     assert "not described by radiology (described: T4, T9)" in response.json()["lesions"][0]
-    assert surgery.patch("surgery", {"lesions": [{"level": "T4", "mechanical_judgement": "unstable"}]}).status_code == 200
+    assert (
+        surgery.patch("surgery", {"lesions": [{"level": "T4", "mechanical_judgement": "unstable"}]}).status_code == 200
+    )
     # a later lesions list replaces the earlier one
     rad.patch("radiology", {"lesions": [{"level": "T4", "is_index": True, "escc_grade": "3"}]})
     assert [lesion["level"] for lesion in rad.get("radiology").json()["lesions"]] == ["T4"]
@@ -276,7 +299,11 @@ def test_reopen_needs_a_reason_and_keeps_history(personas, make_case, section_ap
     api.submit("pain")
     assert api.reopen("pain", "").status_code == 400
     body = api.reopen("pain", "New MRI shows a second level").json()
-    assert (body["state"], body["reopen_reason"], body["submitted_by"]) == ("draft", "New MRI shows a second level", None)
+    assert (body["state"], body["reopen_reason"], body["submitted_by"]) == (
+        "draft",
+        "New MRI shows a second level",
+        None,
+    )
     api.patch("pain", {"vas": 6})
     history = client_for(personas.chair).get(f"/api/v1/cases/{case.pk}/history/").json()
     pain_entries = [e for e in history if e["subject"] == "pain"]
@@ -288,10 +315,20 @@ def test_reopen_needs_a_reason_and_keeps_history(personas, make_case, section_ap
 def fill_minimum_dataset(personas, case, section_api):
     now = timezone.now()
     section_api(personas.radiologist, case.pk).patch(
-        "radiology", {"lesions": [{"level": "L3", "escc_grade": "0"}], "whole_spine_imaging_at": (now - timedelta(days=2)).isoformat()}
+        "radiology",
+        {
+            "lesions": [{"level": "L3", "escc_grade": "0"}],
+            "whole_spine_imaging_at": (now - timedelta(days=2)).isoformat(),
+        },
     )
     section_api(personas.oncologist, case.pk).patch(
-        "oncology", {"primary": "breast", "histology_detail": "Invasive ductal carcinoma", "kps": 90, "expected_survival_months": 36}
+        "oncology",
+        {
+            "primary": "breast",
+            "histology_detail": "Invasive ductal carcinoma",
+            "kps": 90,
+            "expected_survival_months": 36,
+        },
     )
     section_api(personas.surgeon, case.pk).patch("surgery", {"frankel": "E", "motor_deficit": False})
     section_api(personas.pain, case.pk).patch("pain", {"vas": 3})
@@ -303,13 +340,20 @@ def test_case_becomes_ready_only_with_all_sections_and_minimum_dataset(personas,
     assert reader.get(f"/api/v1/cases/{case.pk}/").json()["status"] == "referred"
     fill_minimum_dataset(personas, case, section_api)
     assert reader.get(f"/api/v1/cases/{case.pk}/").json()["status"] == "in_workup"
-    for role, discipline in (("radiologist", "radiology"), ("oncologist", "oncology"), ("surgeon", "surgery"), ("pain", "pain")):
+    for role, discipline in (
+        ("radiologist", "radiology"),
+        ("oncologist", "oncology"),
+        ("surgeon", "surgery"),
+        ("pain", "pain"),
+    ):
         assert section_api(getattr(personas, role), case.pk).submit(discipline).status_code == 200
     readiness = reader.get(f"/api/v1/cases/{case.pk}/readiness/").json()
     assert readiness == {
         "ready": False,
         "status": "in_workup",
-        "missing": [{"owner": "coordinator", "field": "goals", "message": "the patient's stated goals and preferences"}],
+        "missing": [
+            {"owner": "coordinator", "field": "goals", "message": "the patient's stated goals and preferences"}
+        ],
     }
     Case.objects.filter(pk=case.pk).update(goals="Stay at home")
     # the gate is re-evaluated on the next section change
@@ -327,8 +371,13 @@ def test_readiness_names_what_is_missing_and_from_whom(personas, make_case, clie
     case = make_case()
     missing = client_for(personas.chair).get(f"/api/v1/cases/{case.pk}/readiness/").json()["missing"]
     assert [(m["owner"], m["field"]) for m in missing] == [
-        ("radiology", "state"), ("surgery", "state"), ("oncology", "state"), ("pain", "state"),
-        ("radiology", "whole_spine_imaging_at"), ("oncology", "primary"), ("oncology", "kps"),
+        ("radiology", "state"),
+        ("surgery", "state"),
+        ("oncology", "state"),
+        ("pain", "state"),
+        ("radiology", "whole_spine_imaging_at"),
+        ("oncology", "primary"),
+        ("oncology", "kps"),
         ("oncology", "expected_survival_months"),
     ]
 
@@ -361,14 +410,35 @@ def test_scores_recomputed_on_change_and_marked_current(personas, make_case, sec
     reader = client_for(personas.chair)
     section_api(personas.radiologist, case.pk).patch(
         "radiology",
-        {"lesions": [{"level": "L3", "bone_lesion": "mixed", "alignment": "normal", "collapse": "none_over_50_involved",
-                      "posterolateral": "unilateral", "escc_grade": "0"}]},
+        {
+            "lesions": [
+                {
+                    "level": "L3",
+                    "bone_lesion": "mixed",
+                    "alignment": "normal",
+                    "collapse": "none_over_50_involved",
+                    "posterolateral": "unilateral",
+                    "escc_grade": "0",
+                }
+            ]
+        },
     )
-    section_api(personas.pain, case.pk).patch("pain", {"lesions": [{"level": "L3", "sins_pain": "occasional_non_mechanical"}]})
+    section_api(personas.pain, case.pk).patch(
+        "pain", {"lesions": [{"level": "L3", "sins_pain": "occasional_non_mechanical"}]}
+    )
     scores = {s["system"]: s for s in reader.get(f"/api/v1/cases/{case.pk}/scores/").json()}
     assert list(scores) == [
-        "sins", "bilsky", "performance_status", "tokuhashi_revised", "tomita", "bauer", "bauer_modified",
-        "van_der_linden", "rades", "bollen", "radiosensitivity",
+        "sins",
+        "bilsky",
+        "performance_status",
+        "tokuhashi_revised",
+        "tomita",
+        "bauer",
+        "bauer_modified",
+        "van_der_linden",
+        "rades",
+        "bollen",
+        "radiosensitivity",
     ]
     sins = scores["sins"]
     assert (sins["status"], sins["score"], sins["category"], sins["current"]) == ("complete", 6, "stable", True)
@@ -387,7 +457,9 @@ def _queries(fn) -> int:
     return len(ctx.captured_queries)
 
 
-def test_case_list_and_detail_query_counts_do_not_grow(personas, make_case, section_api, client_for, django_assert_max_num_queries):
+def test_case_list_and_detail_query_counts_do_not_grow(
+    personas, make_case, section_api, client_for, django_assert_max_num_queries
+):
     reader = client_for(personas.chair)
     first = make_case()
     list_small = _queries(lambda: reader.get("/api/v1/cases/"))

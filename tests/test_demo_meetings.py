@@ -12,11 +12,25 @@ from meetings.models import AgendaItem, Decision, DecisionRecord, Meeting, Meeti
 @pytest.mark.django_db(transaction=True)
 def test_demo_meetings_twice(capsys):
     call_command("seed_demo")
-    first = (MeetingSeries.objects.count(), Meeting.objects.count(), AgendaItem.objects.count(), Decision.objects.count())
+    first = (
+        MeetingSeries.objects.count(),
+        Meeting.objects.count(),
+        AgendaItem.objects.count(),
+        Decision.objects.count(),
+    )
     call_command("seed_demo")
-    assert (MeetingSeries.objects.count(), Meeting.objects.count(), AgendaItem.objects.count(), Decision.objects.count()) == first
+    assert (
+        MeetingSeries.objects.count(),
+        Meeting.objects.count(),
+        AgendaItem.objects.count(),
+        Decision.objects.count(),
+    ) == first
     series = MeetingSeries.objects.get()
-    assert (series.get_weekday_display(), series.start_time.strftime("%H:%M"), series.time_zone) == ("Tuesday", "15:00", "Europe/Ljubljana")
+    assert (series.get_weekday_display(), series.start_time.strftime("%H:%M"), series.time_zone) == (
+        "Tuesday",
+        "15:00",
+        "Europe/Ljubljana",
+    )
     weekly = series.meetings.order_by("starts_at").first()
     assert weekly.agenda_items.filter(state="planned").exists()
     decision = Decision.objects.get()

@@ -60,12 +60,39 @@ def test_bilsky_3_and_a_motor_deficit_make_an_emergency_at_once(personas, make_c
 @pytest.mark.parametrize(
     ("radiology", "surgery", "expected"),
     [
-        ({"lesions": [{"level": "T6", "escc_grade": "2"}]}, {"frankel": "E", "motor_deficit": False, "myelopathy": False, "bladder_bowel_dysfunction": False}, "urgent"),
-        ({"lesions": [{"level": "T6", "escc_grade": "1c"}], "whole_spine_imaging_at": "2026-01-01T10:00:00+01:00"}, {"frankel": "E", "motor_deficit": False, "myelopathy": False}, "routine"),
-        ({"lesions": [{"level": "T6", "pathological_fracture": True}], "whole_spine_imaging_at": "2026-01-01T10:00:00+01:00"}, {"frankel": "E", "motor_deficit": False, "myelopathy": False}, "urgent"),
-        ({"lesions": [{"level": "T6", "escc_grade": "0"}], "whole_spine_imaging_at": "2026-01-01T10:00:00+01:00"}, {"frankel": "D"}, "emergency"),
-        ({"lesions": [{"level": "T6", "escc_grade": "0"}], "whole_spine_imaging_at": "2026-01-01T10:00:00+01:00"}, {"bladder_bowel_dysfunction": True}, "emergency"),
-        ({"lesions": [{"level": "T6", "escc_grade": "0"}], "whole_spine_imaging_at": "2026-01-01T10:00:00+01:00"}, {"radiculopathy": True, "frankel": "E", "motor_deficit": False}, "routine"),
+        (
+            {"lesions": [{"level": "T6", "escc_grade": "2"}]},
+            {"frankel": "E", "motor_deficit": False, "myelopathy": False, "bladder_bowel_dysfunction": False},
+            "urgent",
+        ),
+        (
+            {"lesions": [{"level": "T6", "escc_grade": "1c"}], "whole_spine_imaging_at": "2026-01-01T10:00:00+01:00"},
+            {"frankel": "E", "motor_deficit": False, "myelopathy": False},
+            "routine",
+        ),
+        (
+            {
+                "lesions": [{"level": "T6", "pathological_fracture": True}],
+                "whole_spine_imaging_at": "2026-01-01T10:00:00+01:00",
+            },
+            {"frankel": "E", "motor_deficit": False, "myelopathy": False},
+            "urgent",
+        ),
+        (
+            {"lesions": [{"level": "T6", "escc_grade": "0"}], "whole_spine_imaging_at": "2026-01-01T10:00:00+01:00"},
+            {"frankel": "D"},
+            "emergency",
+        ),
+        (
+            {"lesions": [{"level": "T6", "escc_grade": "0"}], "whole_spine_imaging_at": "2026-01-01T10:00:00+01:00"},
+            {"bladder_bowel_dysfunction": True},
+            "emergency",
+        ),
+        (
+            {"lesions": [{"level": "T6", "escc_grade": "0"}], "whole_spine_imaging_at": "2026-01-01T10:00:00+01:00"},
+            {"radiculopathy": True, "frankel": "E", "motor_deficit": False},
+            "routine",
+        ),
     ],
 )
 def test_urgency_levels_and_near_misses(personas, make_case, section_api, client_for, radiology, surgery, expected):
@@ -94,7 +121,9 @@ def test_chair_lowers_an_emergency_only_with_a_reason(personas, make_case, secti
     refused = _override(client_for, personas.chair, case, {"urgency": "urgent", "reason": ""})
     assert refused.status_code == 400
     assert "needs a recorded reason" in refused.json()["reason"][0]
-    done = _override(client_for, personas.chair, case, {"urgency": "urgent", "reason": "Deficit for 6 months, already operated"})
+    done = _override(
+        client_for, personas.chair, case, {"urgency": "urgent", "reason": "Deficit for 6 months, already operated"}
+    )
     assert done.status_code == 200, done.content
     body = done.json()
     assert (body["urgency"], body["urgency_computed"], body["urgency_override"]) == ("urgent", "emergency", "urgent")
@@ -103,7 +132,8 @@ def test_chair_lowers_an_emergency_only_with_a_reason(personas, make_case, secti
     assert _case_json(client_for, personas, case)["urgency"] == "urgent"
     # ... but a new reason for urgency (a second compressed level) makes it lapse.
     section_api(personas.radiologist, case.pk).patch(
-        "radiology", {"lesions": [{"level": "T8", "escc_grade": "3"}, {"level": "L1", "escc_grade": "2", "is_index": True}]}
+        "radiology",
+        {"lesions": [{"level": "T8", "escc_grade": "3"}, {"level": "L1", "escc_grade": "2", "is_index": True}]},
     )
     body = _case_json(client_for, personas, case)
     assert (body["urgency"], body["urgency_override"]) == ("emergency", None)
@@ -112,7 +142,10 @@ def test_chair_lowers_an_emergency_only_with_a_reason(personas, make_case, secti
 def test_stale_case_etag_is_412(personas, make_case, section_api, client_for):
     case = _emergency_case(personas, make_case, section_api)
     response = client_for(personas.chair).post(
-        f"/api/v1/cases/{case.pk}/urgency/", {"urgency": "emergency"}, format="json", HTTP_IF_MATCH=f'"case-{case.pk}-v1"'
+        f"/api/v1/cases/{case.pk}/urgency/",
+        {"urgency": "emergency"},
+        format="json",
+        HTTP_IF_MATCH=f'"case-{case.pk}-v1"',
     )
     assert response.status_code == 412
 
@@ -122,7 +155,13 @@ def test_checklist_and_clock(personas, make_case, section_api, client_for):
     client = client_for(personas.surgeon)
     state = client.get(f"/api/v1/cases/{case.pk}/emergency/").json()
     assert state["emergency"] is True
-    assert [s["step"] for s in state["checklist"]] == ["admit", "whole_spine_mri", "dexamethasone", "surgical_consult", "board_plan"]
+    assert [s["step"] for s in state["checklist"]] == [
+        "admit",
+        "whole_spine_mri",
+        "dexamethasone",
+        "surgical_consult",
+        "board_plan",
+    ]
     dexa = next(s for s in state["checklist"] if s["step"] == "dexamethasone")
     assert "8 mg" in dexa["text"] and "every 12 hours" in dexa["text"]
     assert state["clock"]["imaging"]["status"] == "running"
@@ -135,12 +174,21 @@ def test_checklist_and_clock(personas, make_case, section_api, client_for):
     again = client.post(f"/api/v1/cases/{case.pk}/emergency/checklist/admit/", {}, format="json")
     assert again.status_code == 400
     assert client.post(f"/api/v1/cases/{case.pk}/emergency/checklist/levitate/", {}, format="json").status_code == 400
-    assert client_for(personas.service).post(f"/api/v1/cases/{case.pk}/emergency/checklist/admit/", {}, format="json").status_code == 403
+    assert (
+        client_for(personas.service)
+        .post(f"/api/v1/cases/{case.pk}/emergency/checklist/admit/", {}, format="json")
+        .status_code
+        == 403
+    )
     assert client_for(personas.outsider).get(f"/api/v1/cases/{case.pk}/emergency/").status_code == 404
 
     # Imaging done after the trigger stops the imaging sub-target; the plan stops at the board plan step.
-    section_api(personas.radiologist, case.pk).patch("radiology", {"whole_spine_imaging_at": timezone.now().isoformat()})
-    client_for(personas.chair).post(f"/api/v1/cases/{case.pk}/emergency/checklist/board_plan/", {"note": "Decompression tonight"}, format="json")
+    section_api(personas.radiologist, case.pk).patch(
+        "radiology", {"whole_spine_imaging_at": timezone.now().isoformat()}
+    )
+    client_for(personas.chair).post(
+        f"/api/v1/cases/{case.pk}/emergency/checklist/board_plan/", {"note": "Decompression tonight"}, format="json"
+    )
     clock = client.get(f"/api/v1/cases/{case.pk}/emergency/").json()["clock"]
     assert (clock["imaging"]["status"], clock["plan"]["status"]) == ("met", "met")
 
@@ -149,14 +197,37 @@ def test_recommendation_is_stored_and_served(personas, make_case, section_api, c
     case = make_case()
     section_api(personas.radiologist, case.pk).patch(
         "radiology",
-        {"lesions": [{"level": "T4", "bone_lesion": "lytic", "alignment": "de_novo_deformity", "collapse": "over_50",
-                      "posterolateral": "unilateral", "escc_grade": "2", "pathological_fracture": True, "retropulsion": False}],
-         "vertebrae_involved": 2, "extraspinal_bone_metastases": 3, "visceral_organs": [], "brain_metastases": False,
-         "whole_spine_imaging_at": timezone.now().isoformat()},
+        {
+            "lesions": [
+                {
+                    "level": "T4",
+                    "bone_lesion": "lytic",
+                    "alignment": "de_novo_deformity",
+                    "collapse": "over_50",
+                    "posterolateral": "unilateral",
+                    "escc_grade": "2",
+                    "pathological_fracture": True,
+                    "retropulsion": False,
+                }
+            ],
+            "vertebrae_involved": 2,
+            "extraspinal_bone_metastases": 3,
+            "visceral_organs": [],
+            "brain_metastases": False,
+            "whole_spine_imaging_at": timezone.now().isoformat(),
+        },
     )
     section_api(personas.surgeon, case.pk).patch(
-        "surgery", {"frankel": "D", "myelopathy": True, "motor_deficit": True, "motor_deficit_onset": str(timezone.localdate() - timedelta(days=10)),
-                    "fit_for_surgery": True, "bladder_bowel_dysfunction": False, "lesions": [{"level": "T4", "mechanical_judgement": "unstable"}]},
+        "surgery",
+        {
+            "frankel": "D",
+            "myelopathy": True,
+            "motor_deficit": True,
+            "motor_deficit_onset": str(timezone.localdate() - timedelta(days=10)),
+            "fit_for_surgery": True,
+            "bladder_bowel_dysfunction": False,
+            "lesions": [{"level": "T4", "mechanical_judgement": "unstable"}],
+        },
     )
     section_api(personas.pain, case.pk).patch("pain", {"lesions": [{"level": "T4", "sins_pain": "mechanical"}]})
     section_api(personas.oncologist, case.pk).patch(
@@ -165,7 +236,9 @@ def test_recommendation_is_stored_and_served(personas, make_case, section_api, c
     body = client_for(personas.service).get(f"/api/v1/cases/{case.pk}/recommendation/").json()
     assert body["current"] is True
     assert body["radiation"]["modality"] == "srs"
-    assert [(s["procedure"], s["level"], s["status"]) for s in body["surgery"]] == [("separation_surgery", "T4", "proposed")]
+    assert [(s["procedure"], s["level"], s["status"]) for s in body["surgery"]] == [
+        ("separation_surgery", "T4", "proposed")
+    ]
     assert {r["rule"] for r in body["fired_rules"]} >= {"R3", "R10", "R16", "R19", "R20", "R21"}
     assert "the board decides" in body["note"]
     assert body["urgency"] == "emergency"

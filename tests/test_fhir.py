@@ -35,7 +35,16 @@ R5_ONLY = {
     "Condition": {"participant"},
     "Observation": {"triggeredBy", "instantiatesCanonical", "instantiatesReference", "bodyStructure"},
     "CarePlan": {"custodian"},
-    "DocumentReference": {"version", "basedOn", "modality", "event", "bodySite", "facilityType", "practiceSetting", "attester"},
+    "DocumentReference": {
+        "version",
+        "basedOn",
+        "modality",
+        "event",
+        "bodySite",
+        "facilityType",
+        "practiceSetting",
+        "attester",
+    },
     "OperationOutcome": set(),
 }
 R5_ONLY_ACTIVITY = {"performedActivity", "plannedActivityReference"}
@@ -46,42 +55,92 @@ def _worked_case(personas, make_case, section_api):
     """Spec 7 case 1 in short: solitary lytic breast metastasis at T4, Bilsky 1b, KPS 90."""
     case = make_case(patient={"mrn": "MRN-0042", "name": "Ana Novak", "birth_date": "1961-04-09", "sex": "female"})
     now = timezone.now()
-    section_api(personas.radiologist, case.pk).patch("radiology", {
-        "lesions": [{"level": "T4", "is_index": True, "escc_grade": "1b", "bone_lesion": "lytic", "alignment": "normal",
-                     "collapse": "under_50", "posterolateral": "unilateral"}],
-        "vertebrae_involved": 1, "extraspinal_bone_metastases": 0, "visceral_organs": [], "brain_metastases": False,
-        "whole_spine_imaging_at": (now - timedelta(days=2)).isoformat(),
-    })
-    section_api(personas.oncologist, case.pk).patch("oncology", {
-        "primary": "breast", "histology_detail": "Invasive ductal carcinoma", "primary_diagnosis_date": "2019-03-01",
-        "kps": 90, "expected_survival_months": 36,
-    })
-    section_api(personas.surgeon, case.pk).patch("surgery", {"frankel": "E", "motor_deficit": False, "myelopathy": False,
-                                                             "fit_for_surgery": True})
-    section_api(personas.pain, case.pk).patch("pain", {"vas": 3, "lesions": [{"level": "T4", "sins_pain": "mechanical"}]})
+    section_api(personas.radiologist, case.pk).patch(
+        "radiology",
+        {
+            "lesions": [
+                {
+                    "level": "T4",
+                    "is_index": True,
+                    "escc_grade": "1b",
+                    "bone_lesion": "lytic",
+                    "alignment": "normal",
+                    "collapse": "under_50",
+                    "posterolateral": "unilateral",
+                }
+            ],
+            "vertebrae_involved": 1,
+            "extraspinal_bone_metastases": 0,
+            "visceral_organs": [],
+            "brain_metastases": False,
+            "whole_spine_imaging_at": (now - timedelta(days=2)).isoformat(),
+        },
+    )
+    section_api(personas.oncologist, case.pk).patch(
+        "oncology",
+        {
+            "primary": "breast",
+            "histology_detail": "Invasive ductal carcinoma",
+            "primary_diagnosis_date": "2019-03-01",
+            "kps": 90,
+            "expected_survival_months": 36,
+        },
+    )
+    section_api(personas.surgeon, case.pk).patch(
+        "surgery", {"frankel": "E", "motor_deficit": False, "myelopathy": False, "fit_for_surgery": True}
+    )
+    section_api(personas.pain, case.pk).patch(
+        "pain", {"vas": 3, "lesions": [{"level": "T4", "sins_pain": "mechanical"}]}
+    )
     return case
 
 
 def _finalise(client_for, personas, case, capture) -> int:
     """Quorum, draft and signature through the API; the record renders on commit (tasks in-process)."""
-    meeting = Meeting.objects.create(board=personas.board, title="Spine MDT weekly", starts_at=timezone.now(),
-                                     duration_minutes=60, capacity_minutes=60, minutes_per_case=10)
+    meeting = Meeting.objects.create(
+        board=personas.board,
+        title="Spine MDT weekly",
+        starts_at=timezone.now(),
+        duration_minutes=60,
+        capacity_minutes=60,
+        minutes_per_case=10,
+    )
     Case.objects.filter(pk=case.pk).update(status="scheduled")
     coordinator = client_for(personas.coordinator)
-    for user, role in ((personas.chair, "chair"), (personas.oncologist, "oncologist"), (personas.surgeon, "surgeon"),
-                       (personas.radiologist, "radiologist"), (personas.pain, "pain_specialist")):
-        assert coordinator.post(f"/api/v1/meetings/{meeting.pk}/attendance/", {"user": user.pk, "role": role},
-                                format="json").status_code == 200
+    for user, role in (
+        (personas.chair, "chair"),
+        (personas.oncologist, "oncologist"),
+        (personas.surgeon, "surgeon"),
+        (personas.radiologist, "radiologist"),
+        (personas.pain, "pain_specialist"),
+    ):
+        assert (
+            coordinator.post(
+                f"/api/v1/meetings/{meeting.pk}/attendance/", {"user": user.pk, "role": role}, format="json"
+            ).status_code
+            == 200
+        )
     chair = client_for(personas.chair)
-    draft = chair.post(f"/api/v1/meetings/{meeting.pk}/decisions/", {
-        "case": case.pk, "plan": PLAN, "rationale": "Radiosensitive tumour; stable enough for radiotherapy first",
-        "follows_recommendation": False, "deviation_reason": "Patient prefers to defer surgery",
-        "follow_up_date": (timezone.localdate() + timedelta(days=42)).isoformat(),
-    }, format="json")
+    draft = chair.post(
+        f"/api/v1/meetings/{meeting.pk}/decisions/",
+        {
+            "case": case.pk,
+            "plan": PLAN,
+            "rationale": "Radiosensitive tumour; stable enough for radiotherapy first",
+            "follows_recommendation": False,
+            "deviation_reason": "Patient prefers to defer surgery",
+            "follow_up_date": (timezone.localdate() + timedelta(days=42)).isoformat(),
+        },
+        format="json",
+    )
     assert draft.status_code == 200, draft.content
     with capture(execute=True):
-        done = chair.post(f"/api/v1/decisions/{draft.json()['id']}/finalise/", {"password": TEST_PASSWORD}, format="json",
-                          HTTP_IF_MATCH=draft["ETag"])
+        done = chair.post(
+            f"/api/v1/decisions/{draft.json()['id']}/finalise/",
+            {"password": TEST_PASSWORD},
+            format="json",
+            HTTP_IF_MATCH=draft["ETag"],
+        )
     assert done.status_code == 200, done.content
     return int(draft.json()["id"])
 
@@ -171,13 +230,24 @@ def test_patient_and_conditions_follow_mcode(decided, client_for, personas):
     patient, primary, secondary = _resources(bundle)[:3]
     assert patient["meta"]["profile"] == ["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-cancer-patient"]
     assert patient["identifier"][0]["value"] == "MRN-0042"
-    assert (patient["gender"], patient["birthDate"], patient["name"][0]["text"]) == ("female", "1961-04-09", "Ana Novak")
-    assert primary["meta"]["profile"] == ["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-primary-cancer-condition"]
-    assert primary["code"]["coding"][0] == {"system": "http://snomed.info/sct", "code": "363346000",
-                                            "display": "Malignant neoplastic disease"}
+    assert (patient["gender"], patient["birthDate"], patient["name"][0]["text"]) == (
+        "female",
+        "1961-04-09",
+        "Ana Novak",
+    )
+    assert primary["meta"]["profile"] == [
+        "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-primary-cancer-condition"
+    ]
+    assert primary["code"]["coding"][0] == {
+        "system": "http://snomed.info/sct",
+        "code": "363346000",
+        "display": "Malignant neoplastic disease",
+    }
     assert primary["code"]["text"] == "Primary cancer: Breast"
     assert primary["onsetDateTime"] == "2019-03-01"
-    assert secondary["meta"]["profile"] == ["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-secondary-cancer-condition"]
+    assert secondary["meta"]["profile"] == [
+        "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-secondary-cancer-condition"
+    ]
     assert secondary["code"]["coding"][0]["code"] == "128462008"
     assert secondary["bodySite"] == [{"text": "T4 vertebra"}]
     assert secondary["extension"][0]["valueReference"]["reference"] == f"urn:uuid:{primary['id']}"
@@ -204,7 +274,9 @@ def test_score_observations_carry_values_items_and_categories(decided, client_fo
     assert (bilsky["valueString"], bilsky["interpretation"][0]["coding"][0]["code"]) == ("1b", "low")
     [kps] = _by_code(bundle, "89243-0")
     assert kps["code"]["coding"][0]["system"] == "http://loinc.org"
-    assert kps["meta"]["profile"] == ["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-karnofsky-performance-status"]
+    assert kps["meta"]["profile"] == [
+        "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-karnofsky-performance-status"
+    ]
     assert kps["valueInteger"] == 90 and "derivedFrom" not in kps
     [ecog] = _by_code(bundle, "89247-1")
     assert ecog["meta"]["profile"] == ["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-ecog-performance-status"]
@@ -283,8 +355,12 @@ def test_an_amendment_in_progress_does_not_leak_and_ids_are_stable(decided, clie
     chair = client_for(personas.chair)
     before = _export(chair, case)
     etag = chair.get(f"/api/v1/decisions/{decision_id}/")["ETag"]
-    assert chair.post(f"/api/v1/decisions/{decision_id}/reopen/", {"reason": "New MRI"}, format="json",
-                      HTTP_IF_MATCH=etag).status_code == 200
+    assert (
+        chair.post(
+            f"/api/v1/decisions/{decision_id}/reopen/", {"reason": "New MRI"}, format="json", HTTP_IF_MATCH=etag
+        ).status_code
+        == 200
+    )
     after = _export(chair, case)
     [plan_before], [plan_after] = _resources(before, "CarePlan"), _resources(after, "CarePlan")
     assert plan_after == plan_before

@@ -34,7 +34,9 @@ def _row(record: Any) -> dict[str, Any]:
 
 def test_a_snapshot_is_the_row_simple_history_writes(make_case, personas):
     case = make_case()
-    Case.objects.filter(pk=case.pk).update(status="ready", urgency="urgent", version=3, urgency_reasons=["MSCC suspected"])
+    Case.objects.filter(pk=case.pk).update(
+        status="ready", urgency="urgent", version=3, urgency_reasons=["MSCC suspected"]
+    )
     case = Case.objects.get(pk=case.pk)  # a fresh instance: no change reason left from its creation
     at = timezone.now() - timedelta(minutes=5)
     reason = "placed on Spine tumour board, 2027-03-30 15:00 Europe/Ljubljana by the scheduler"
@@ -66,7 +68,13 @@ def test_each_object_gets_its_own_reason_and_objects_not_named_get_none(make_cas
 def test_any_number_of_rows_in_batches_of_the_parameter_limit(personas):
     board = Board.objects.get(pk=personas.board.pk)
     patients = Patient.objects.bulk_create(
-        Patient(board=board, mrn=f"B-{n:05d}", name=f"Patient {n}", birth_date=timezone.localdate() - timedelta(days=20_000 + n), sex="female")
+        Patient(
+            board=board,
+            mrn=f"B-{n:05d}",
+            name=f"Patient {n}",
+            birth_date=timezone.localdate() - timedelta(days=20_000 + n),
+            sex="female",
+        )
         for n in range(1_200)
     )
     reasons = {p.pk: f"imported as {p.mrn}" for p in patients}

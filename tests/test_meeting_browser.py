@@ -44,7 +44,9 @@ def _finalise(page: Page) -> None:
     page.get_by_label("Your password").fill(demo_password())
     # The signature asks for the second factor too; the login used this minute's app code, so sign
     # with single-use recovery codes.
-    page.get_by_label("Authenticator code").fill(recovery_codes_generate(user=User.objects.get(username="chair"), count=1)[0])
+    page.get_by_label("Authenticator code").fill(
+        recovery_codes_generate(user=User.objects.get(username="chair"), count=1)[0]
+    )
     page.get_by_role("button", name="Finalise").click()
     expect(page.get_by_role("status").filter(has_text="Decision finalised and signed")).to_be_visible()
     expect(page.get_by_role("table", name="Decision record versions")).to_be_visible()
@@ -88,9 +90,7 @@ def test_chair_runs_a_meeting(live_server: LiveServer, chromium: Browser) -> Non
     expect(page.get_by_label("Radiotherapy modality")).to_have_value("cebrt")
     page.get_by_label("Total dose (Gy)").fill("20")
     page.get_by_label("Fractions", exact=True).fill("5")
-    page.get_by_label("Rationale").fill(
-        "Radiosensitive prostate metastases, stable spine: conventional radiotherapy."
-    )
+    page.get_by_label("Rationale").fill("Radiosensitive prostate metastases, stable spine: conventional radiotherapy.")
     page.get_by_label("yes, it follows the NOMS proposal").check()
     _finalise(page)
 
@@ -106,9 +106,7 @@ def test_chair_runs_a_meeting(live_server: LiveServer, chromium: Browser) -> Non
     page.get_by_label("Fractions", exact=True).fill("5")
     page.get_by_label("Rationale").fill("Myeloma is radiosensitive; radiotherapy alone with a collar.")
     page.get_by_label("no, it deviates from the proposal").check()
-    page.get_by_label("Reason for deviating from the proposal").fill(
-        "The patient declines surgery after counselling."
-    )
+    page.get_by_label("Reason for deviating from the proposal").fill("The patient declines surgery after counselling.")
     _finalise(page)
 
     for case in (first, second):

@@ -505,12 +505,17 @@ def test_a_coordinator_cancels_a_meeting_in_the_browser(personas, agenda):
     page = coordinator.get(f"/meetings/{meeting.pk}/").content.decode()
     assert "Cancel the meeting" in page
     assert "Cancel the meeting" not in _browser(personas.surgeon).get(f"/meetings/{meeting.pk}/").content.decode()
-    assert _browser(personas.surgeon).post(f"/meetings/{meeting.pk}/cancel/", {"reason": "x", "version": 1}).status_code == 403
+    assert (
+        _browser(personas.surgeon).post(f"/meetings/{meeting.pk}/cancel/", {"reason": "x", "version": 1}).status_code
+        == 403
+    )
     blank = coordinator.post(f"/meetings/{meeting.pk}/cancel/", {"reason": "", "version": meeting.version})
     assert blank.status_code == 400 and "This field is required" in blank.content.decode()
     stale = coordinator.post(f"/meetings/{meeting.pk}/cancel/", {"reason": "Holiday", "version": meeting.version + 5})
     assert stale.status_code == 409 and "Nothing was cancelled" in stale.content.decode()
-    done = coordinator.post(f"/meetings/{meeting.pk}/cancel/", {"reason": "Public holiday", "version": meeting.version}, follow=True)
+    done = coordinator.post(
+        f"/meetings/{meeting.pk}/cancel/", {"reason": "Public holiday", "version": meeting.version}, follow=True
+    )
     body = done.content.decode()
     assert "Meeting cancelled; 2 cases went back to the queue." in body and "Cancelled: Public holiday" in body
     assert {c.status for c in Case.objects.filter(pk__in=[c.pk for c in cases])} <= {"ready", "scheduled"}

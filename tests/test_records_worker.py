@@ -24,8 +24,13 @@ from tumourboard.celery import app as celery_app
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ATTENDANCE = (("chair", "chair"), ("oncologist", "oncologist"), ("surgeon", "surgeon"),
-              ("radiologist", "radiologist"), ("pain", "pain_specialist"))
+ATTENDANCE = (
+    ("chair", "chair"),
+    ("oncologist", "oncologist"),
+    ("surgeon", "surgeon"),
+    ("radiologist", "radiologist"),
+    ("pain", "pain_specialist"),
+)
 
 
 @pytest.fixture
@@ -53,25 +58,45 @@ def new_files(settings) -> Iterator[Callable[[], set[str]]]:  # type: ignore[no-
 
 def _pending_record(personas, mrn: str, *, dispatch: bool) -> DecisionRecord:  # type: ignore[no-untyped-def]
     case = case_create(
-        board=personas.board, created_by=personas.coordinator,
+        board=personas.board,
+        created_by=personas.coordinator,
         patient={"mrn": mrn, "name": "Worker Record", "birth_date": "1957-02-03", "sex": "male"},
-        referral_reason="Back pain, known prostate cancer", referred_primary="prostate", goals="Walk the dog",
+        referral_reason="Back pain, known prostate cancer",
+        referred_primary="prostate",
+        goals="Walk the dog",
     )
     for target in ("in_workup", "ready", "scheduled"):
         case_transition(case=case, target=target, reason="test set-up")
-    meeting = Meeting.objects.create(board=personas.board, title="Spine MDT", starts_at=timezone.now(),
-                                     duration_minutes=60, capacity_minutes=60, minutes_per_case=10)
+    meeting = Meeting.objects.create(
+        board=personas.board,
+        title="Spine MDT",
+        starts_at=timezone.now(),
+        duration_minutes=60,
+        capacity_minutes=60,
+        minutes_per_case=10,
+    )
     for persona, role in ATTENDANCE:
         services.attendance_record(meeting=meeting, user=getattr(personas, persona), role=role, present=True)
-    decision = services.decision_save(case=case, meeting=meeting, by=personas.chair, fields={
-        "plan": {"radiation": {"modality": "cebrt", "dose_gy": 8.0, "fractions": 1}}, "rationale": "Single fraction",
-        "follows_recommendation": True})
+    decision = services.decision_save(
+        case=case,
+        meeting=meeting,
+        by=personas.chair,
+        fields={
+            "plan": {"radiation": {"modality": "cebrt", "dose_gy": 8.0, "fractions": 1}},
+            "rationale": "Single fraction",
+            "follows_recommendation": True,
+        },
+    )
     if dispatch:
         # No surrounding transaction: the on-commit dispatch goes to Redis as in production.
-        return services.decision_finalise(decision=decision, by=personas.chair, password=TEST_PASSWORD, expected_version=1)
+        return services.decision_finalise(
+            decision=decision, by=personas.chair, password=TEST_PASSWORD, expected_version=1
+        )
     # As if the broker lost the message: the pending row exists, nothing was queued.
     with mock.patch.object(render_decision_record, "delay") as lost:
-        record = services.decision_finalise(decision=decision, by=personas.chair, password=TEST_PASSWORD, expected_version=1)
+        record = services.decision_finalise(
+            decision=decision, by=personas.chair, password=TEST_PASSWORD, expected_version=1
+        )
     lost.assert_called_once_with(record.pk)
     return record
 

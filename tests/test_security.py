@@ -32,8 +32,15 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN = "/accounts/login/"
 TOKEN = "/api/v1/auth/token/"
-CSP = {"default-src 'self'", "img-src 'self' data:", "style-src 'self'", "script-src 'self'", "frame-ancestors 'none'",
-       "base-uri 'self'", "form-action 'self'"}
+CSP = {
+    "default-src 'self'",
+    "img-src 'self' data:",
+    "style-src 'self'",
+    "script-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+}
 
 
 def _login_page(username: str, password: str, ip: str = "10.0.0.1", client: Client | None = None):  # type: ignore[no-untyped-def]
@@ -112,7 +119,10 @@ def test_every_response_carries_the_content_security_policy(client, personas, ur
 
 def test_no_template_has_inline_script_or_style():
     """The CSP allows no inline code: scripts and styles come from static files only."""
-    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son(?:click|change|input|submit|load|focus|blur|key\w+|mouse\w+)=", re.IGNORECASE)
+    inline = re.compile(
+        r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son(?:click|change|input|submit|load|focus|blur|key\w+|mouse\w+)=",
+        re.IGNORECASE,
+    )
     templates = [p for p in ROOT.glob("**/templates/**/*.html") if ".venv" not in p.parts]
     assert templates
     offenders = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in templates for m in inline.finditer(p.read_text())]
@@ -127,8 +137,12 @@ def test_production_cookies_are_secure_and_http_only():
     )
     dropped = {"SECRET_KEY", "DJANGO_DEBUG", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     environment = {k: v for k, v in os.environ.items() if k not in dropped}
-    environment.update(DJANGO_DEBUG="0", SECRET_KEY="x7!Kq2@vN9#pL4$wR8%tY1^zB6&mC3*hF5(jD0)sG-ae_u+Wd3",
-                       ALLOWED_HOSTS="tumourboard.example", DJANGO_SETTINGS_MODULE="tumourboard.settings")
+    environment.update(
+        DJANGO_DEBUG="0",
+        SECRET_KEY="x7!Kq2@vN9#pL4$wR8%tY1^zB6&mC3*hF5(jD0)sG-ae_u+Wd3",
+        ALLOWED_HOSTS="tumourboard.example",
+        DJANGO_SETTINGS_MODULE="tumourboard.settings",
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True,
                             timeout=120, check=True)  # fmt: skip
     values = json.loads(result.stdout.strip().splitlines()[-1])
@@ -210,8 +224,9 @@ def test_login_asks_for_the_code_and_follows_next(personas, settings):
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
     device = enrol_authenticator(personas.surgeon)
     client = Client()
-    response = client.post(f"{LOGIN}?next=/cases/", {"username": "surgeon", "password": TEST_PASSWORD, "next": "/cases/"},
-                           follow=True)
+    response = client.post(
+        f"{LOGIN}?next=/cases/", {"username": "surgeon", "password": TEST_PASSWORD, "next": "/cases/"}, follow=True
+    )
     assert response.redirect_chain[-1][0] == "/accounts/otp/verify/?next=%2Fcases%2F"
     assert client.get("/api/v1/boards/").status_code == 403
     assert client.post("/accounts/otp/verify/", {"code": "123456", "next": "/cases/"}).status_code == 400
@@ -262,7 +277,9 @@ def test_verify_never_redirects_off_site(personas):
     device = enrol_authenticator(personas.oncologist)
     client = Client()
     client.force_login(personas.oncologist)
-    response = client.post("/accounts/otp/verify/", {"code": authenticator_code(device), "next": "https://evil.example/"})
+    response = client.post(
+        "/accounts/otp/verify/", {"code": authenticator_code(device), "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/"
 
 

@@ -74,8 +74,12 @@ def test_production_wsgi_refuses_to_start_without_secret_key() -> None:
     code = "import tumourboard.wsgi"
     environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_DEBUG", "ALLOWED_HOSTS"}}
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**environment, "DJANGO_DEBUG": "0", "ALLOWED_HOSTS": "tb.example"},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**environment, "DJANGO_DEBUG": "0", "ALLOWED_HOSTS": "tb.example"},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr

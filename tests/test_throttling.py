@@ -24,7 +24,8 @@ ANON_RATE = 2
 @pytest.fixture(autouse=True)
 def _small_rates(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES",
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
         {"anon": f"{ANON_RATE}/minute", "user": "100/minute", "service": f"{SERVICE_RATE}/minute"},
     )
     monkeypatch.setattr(APIView, "throttle_classes", [AnonRateThrottle, UserRateThrottle, ServiceAccountRateThrottle])

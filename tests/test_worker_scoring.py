@@ -27,14 +27,31 @@ def test_section_submit_is_scored_by_the_live_worker(celery_worker, personas, se
     from cases.services import case_create
 
     case = case_create(
-        board=personas.board, created_by=personas.coordinator,
+        board=personas.board,
+        created_by=personas.coordinator,
         patient={"mrn": "W-1", "name": "Worker Test", "birth_date": "1958-03-01", "sex": "male"},
-        referral_reason="Back pain", referred_primary="prostate",
+        referral_reason="Back pain",
+        referred_primary="prostate",
     )
     rad = section_api(personas.radiologist, case.pk)
-    rad.patch("radiology", {"lesions": [{"level": "L1", "bone_lesion": "mixed", "alignment": "normal",
-                                          "collapse": "none_over_50_involved", "posterolateral": "unilateral", "escc_grade": "1b"}]})
-    section_api(personas.pain, case.pk).patch("pain", {"lesions": [{"level": "L1", "sins_pain": "occasional_non_mechanical"}]})
+    rad.patch(
+        "radiology",
+        {
+            "lesions": [
+                {
+                    "level": "L1",
+                    "bone_lesion": "mixed",
+                    "alignment": "normal",
+                    "collapse": "none_over_50_involved",
+                    "posterolateral": "unilateral",
+                    "escc_grade": "1b",
+                }
+            ]
+        },
+    )
+    section_api(personas.pain, case.pk).patch(
+        "pain", {"lesions": [{"level": "L1", "sins_pain": "occasional_non_mechanical"}]}
+    )
     assert rad.submit("radiology").status_code == 200
     scores = {s["system"]: s for s in _wait_for_current_scores(client_for(personas.chair), case.pk)}
     assert (scores["sins"]["score"], scores["sins"]["category"]) == (7, "potentially_unstable")
@@ -47,9 +64,11 @@ def test_a_lost_message_is_redriven_through_the_worker(celery_worker, personas, 
     from cases.services import case_create
 
     case = case_create(
-        board=personas.board, created_by=personas.coordinator,
+        board=personas.board,
+        created_by=personas.coordinator,
         patient={"mrn": "W-2", "name": "Lost Message", "birth_date": "1950-05-05", "sex": "female"},
-        referral_reason="Back pain", referred_primary="breast",
+        referral_reason="Back pain",
+        referred_primary="breast",
     )
     _wait_for_current_scores(client_for(personas.chair), case.pk)
     # As if the broker had lost the message: the database still says the work is wanted.

@@ -94,7 +94,9 @@ def time_zone(raw: str | None, default: str = "Europe/Ljubljana") -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ImproperlyConfigured(f"TIME_ZONE={name!r} is not an IANA time zone name (e.g. Europe/Ljubljana).") from None
+        raise ImproperlyConfigured(
+            f"TIME_ZONE={name!r} is not an IANA time zone name (e.g. Europe/Ljubljana)."
+        ) from None
     return name
 
 

@@ -45,11 +45,19 @@ api_client = suite.api_client
 urlpatterns = [path("api/v1/", include("meetings.api.v1.records_urls"))]
 api_urls = pytest.mark.urls(__name__)
 
-ATTENDANCE = (("chair", "chair"), ("oncologist", "oncologist"), ("surgeon", "surgeon"),
-              ("radiologist", "radiologist"), ("pain", "pain_specialist"))
+ATTENDANCE = (
+    ("chair", "chair"),
+    ("oncologist", "oncologist"),
+    ("surgeon", "surgeon"),
+    ("radiologist", "radiologist"),
+    ("pain", "pain_specialist"),
+)
 PDFAID = "http://www.aiim.org/pdfa/ns/id/"
-PLAN = {"radiation": {"modality": "srs", "dose_gy": 24.0, "fractions": 2, "timing": "within 2 weeks"},
-        "surgery": [], "bone_targeted_agent": True}
+PLAN = {
+    "radiation": {"modality": "srs", "dose_gy": 24.0, "fractions": 2, "timing": "within 2 weeks"},
+    "surgery": [],
+    "bone_targeted_agent": True,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -73,39 +81,59 @@ class Board:
         self.p, self.make_case, self.capture = personas, make_case, capture
 
     def scheduled_case(self, **patient: str) -> Any:
-        case = self.make_case(patient={"mrn": "MRN-0042", "name": "Ana Novak", "birth_date": "1961-04-09",
-                                       "sex": "female", **patient})
+        case = self.make_case(
+            patient={"mrn": "MRN-0042", "name": "Ana Novak", "birth_date": "1961-04-09", "sex": "female", **patient}
+        )
         for target in ("in_workup", "ready", "scheduled"):
             case_transition(case=case, target=target, reason="test set-up")
         return case
 
     def meeting(self) -> Meeting:
-        meeting = Meeting.objects.create(board=self.p.board, title="Spine MDT weekly", starts_at=timezone.now(),
-                                         duration_minutes=60, capacity_minutes=60, minutes_per_case=10)
+        meeting = Meeting.objects.create(
+            board=self.p.board,
+            title="Spine MDT weekly",
+            starts_at=timezone.now(),
+            duration_minutes=60,
+            capacity_minutes=60,
+            minutes_per_case=10,
+        )
         for persona, role in ATTENDANCE:
             services.attendance_record(meeting=meeting, user=getattr(self.p, persona), role=role, present=True)
         return meeting
 
-    def finalise(self, case: Any = None, *, rationale: str = "SRS alone: stable spine, low-grade ESCC.",
-                 render: bool = True) -> DecisionRecord:
+    def finalise(
+        self, case: Any = None, *, rationale: str = "SRS alone: stable spine, low-grade ESCC.", render: bool = True
+    ) -> DecisionRecord:
         case = case or self.scheduled_case()
-        decision = services.decision_save(case=case, meeting=self.meeting(), by=self.p.chair, fields={
-            "plan": PLAN, "rationale": rationale, "follows_recommendation": False,
-            "deviation_reason": "Patient declines surgery"})
+        decision = services.decision_save(
+            case=case,
+            meeting=self.meeting(),
+            by=self.p.chair,
+            fields={
+                "plan": PLAN,
+                "rationale": rationale,
+                "follows_recommendation": False,
+                "deviation_reason": "Patient declines surgery",
+            },
+        )
         with self.capture(execute=render):
-            record = services.decision_finalise(decision=decision, by=self.p.chair, password=TEST_PASSWORD,
-                                                expected_version=1)
+            record = services.decision_finalise(
+                decision=decision, by=self.p.chair, password=TEST_PASSWORD, expected_version=1
+            )
         record.refresh_from_db()
         return record
 
     def amend(self, record: DecisionRecord, *, reason: str, rationale: str) -> DecisionRecord:
-        decision = services.decision_reopen(decision=record.decision, by=self.p.chair, reason=reason,
-                                            expected_version=record.decision.version)
-        services.decision_save(case=decision.case, meeting=decision.meeting, by=self.p.chair,
-                               fields={"rationale": rationale})
+        decision = services.decision_reopen(
+            decision=record.decision, by=self.p.chair, reason=reason, expected_version=record.decision.version
+        )
+        services.decision_save(
+            case=decision.case, meeting=decision.meeting, by=self.p.chair, fields={"rationale": rationale}
+        )
         with self.capture(execute=True):
-            new = services.decision_finalise(decision=decision, by=self.p.chair, password=TEST_PASSWORD,
-                                             expected_version=decision.version)
+            new = services.decision_finalise(
+                decision=decision, by=self.p.chair, password=TEST_PASSWORD, expected_version=decision.version
+            )
         new.refresh_from_db()
         return new
 
@@ -119,17 +147,46 @@ def board(personas, make_case, django_capture_on_commit_callbacks) -> Board:
 
 
 def test_record_shows_the_whole_decision_on_numbered_identified_pages(board, personas, section_api):
-    case = board.make_case(patient={"mrn": "MRN-0042", "name": "Ana Novak", "birth_date": "1961-04-09", "sex": "female"})
+    case = board.make_case(
+        patient={"mrn": "MRN-0042", "name": "Ana Novak", "birth_date": "1961-04-09", "sex": "female"}
+    )
     now = timezone.now()
-    section_api(personas.radiologist, case.pk).patch("radiology", {
-        "whole_spine_imaging_at": (now - timedelta(days=2)).isoformat(),
-        "lesions": [{"level": "T4", "is_index": True, "escc_grade": "1b", "bone_lesion": "lytic", "alignment": "normal",
-                     "collapse": "under_50", "posterolateral": "unilateral"}]})
-    section_api(personas.oncologist, case.pk).patch("oncology", {
-        "primary": "breast", "histology_detail": "Invasive ductal carcinoma", "kps": 90, "expected_survival_months": 36})
+    section_api(personas.radiologist, case.pk).patch(
+        "radiology",
+        {
+            "whole_spine_imaging_at": (now - timedelta(days=2)).isoformat(),
+            "lesions": [
+                {
+                    "level": "T4",
+                    "is_index": True,
+                    "escc_grade": "1b",
+                    "bone_lesion": "lytic",
+                    "alignment": "normal",
+                    "collapse": "under_50",
+                    "posterolateral": "unilateral",
+                }
+            ],
+        },
+    )
+    section_api(personas.oncologist, case.pk).patch(
+        "oncology",
+        {
+            "primary": "breast",
+            "histology_detail": "Invasive ductal carcinoma",
+            "kps": 90,
+            "expected_survival_months": 36,
+        },
+    )
     section_api(personas.surgeon, case.pk).patch("surgery", {"frankel": "E", "motor_deficit": False})
-    section_api(personas.pain, case.pk).patch("pain", {"vas": 3, "lesions": [{"level": "T4", "sins_pain": "mechanical"}]})
-    for persona, discipline in (("radiologist", "radiology"), ("oncologist", "oncology"), ("surgeon", "surgery"), ("pain", "pain")):
+    section_api(personas.pain, case.pk).patch(
+        "pain", {"vas": 3, "lesions": [{"level": "T4", "sins_pain": "mechanical"}]}
+    )
+    for persona, discipline in (
+        ("radiologist", "radiology"),
+        ("oncologist", "oncology"),
+        ("surgeon", "surgery"),
+        ("pain", "pain"),
+    ):
         assert section_api(getattr(personas, persona), case.pk).submit(discipline).status_code == 200
     case.refresh_from_db()
     case_transition(case=case, target="scheduled", reason="test set-up")
@@ -142,10 +199,20 @@ def test_record_shows_the_whole_decision_on_numbered_identified_pages(board, per
     assert hashlib.sha256(pdf).hexdigest() == record.sha256
     text = _text(pdf)
     pages = PdfReader(BytesIO(pdf)).pages
-    for needle in ("MRN-0042", "Ana Novak", "SRS alone: stable spine, low-grade ESCC.", "version 1",
-                   "Patient declines surgery", "does not follow the NOMS recommendation",
-                   "approved as the board's decision", "Spinal Instability Neoplastic Score", "Fisher CG",
-                   "R19", "Invasive ductal carcinoma", records.snapshot_digest(record.snapshot)):
+    for needle in (
+        "MRN-0042",
+        "Ana Novak",
+        "SRS alone: stable spine, low-grade ESCC.",
+        "version 1",
+        "Patient declines surgery",
+        "does not follow the NOMS recommendation",
+        "approved as the board's decision",
+        "Spinal Instability Neoplastic Score",
+        "Fisher CG",
+        "R19",
+        "Invasive ductal carcinoma",
+        records.snapshot_digest(record.snapshot),
+    ):
         assert needle in text, needle
     for persona, _ in ATTENDANCE:
         assert getattr(personas, persona).display_name in text
@@ -165,7 +232,9 @@ def test_record_is_pdfa_3b_with_embedded_fonts(board):
     fonts = [font.get_object() for page in reader.pages for font in page["/Resources"]["/Font"].values()]
     assert fonts
     for font in fonts:
-        descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font)["/FontDescriptor"]
+        descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font)[
+            "/FontDescriptor"
+        ]
         assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font["/BaseFont"]
 
 
@@ -210,7 +279,10 @@ def test_download_headers_original_and_stamped(board, client_for, personas):
     stamped = client.get(url, HTTP_ACCEPT="application/pdf")
     assert stamped.status_code == 200
     assert stamped["Content-Type"] == "application/pdf"
-    assert stamped["Content-Disposition"] == f'attachment; filename="decision-record_MRN-0042_case-{v1.snapshot["case"]["id"]}_v1.pdf"'
+    assert (
+        stamped["Content-Disposition"]
+        == f'attachment; filename="decision-record_MRN-0042_case-{v1.snapshot["case"]["id"]}_v1.pdf"'
+    )
     assert stamped["X-Record-SHA256"] == v1.sha256
     assert "SUPERSEDED by version 2" in PdfReader(BytesIO(stamped.content)).pages[0].extract_text()
 
@@ -279,8 +351,14 @@ def test_fetcher_refuses_local_files_and_the_network(caplog, tmp_path):
     connect.assert_not_called()
     urlopen.assert_not_called()
     refused = " ".join(r.getMessage() for r in caplog.records if r.name == "common.pdf")
-    for url in ("http://example.com/x.css", "https://example.com/y.css", "http://example.com/f.ttf",
-                "file:///etc/passwd", "file:///etc/hostname", "example.com/pixel.png"):
+    for url in (
+        "http://example.com/x.css",
+        "https://example.com/y.css",
+        "http://example.com/f.ttf",
+        "file:///etc/passwd",
+        "file:///etc/hostname",
+        "example.com/pixel.png",
+    ):
         assert url in refused, url
     assert "css/record.css" not in refused
 
@@ -430,11 +508,24 @@ def test_list_versions_in_a_constant_number_of_queries(board, client_for, person
     assert response.status_code == 200
     body = response.json()
     assert [(r["version"], r["state"], r["supersedes"], r["amendment_reason"]) for r in body] == [
-        (1, "ready", None, ""), (2, "ready", 1, "New MRI")]
+        (1, "ready", None, ""),
+        (2, "ready", 1, "New MRI"),
+    ]
     assert body[1]["sha256"] == v2.sha256
     assert body[0]["signer"] == {"id": personas.chair.pk, "username": "chair", "name": personas.chair.display_name}
-    assert set(body[0]) == {"version", "state", "sha256", "created_at", "rendered_at", "supersedes", "amendment_reason",
-                            "error", "signer", "signed_at", "signature_meaning"}
+    assert set(body[0]) == {
+        "version",
+        "state",
+        "sha256",
+        "created_at",
+        "rendered_at",
+        "supersedes",
+        "amendment_reason",
+        "error",
+        "signer",
+        "signed_at",
+        "signature_meaning",
+    }
 
 
 @api_urls

@@ -389,7 +389,9 @@ def test_a_cancelled_meeting_sends_its_cases_back_to_the_queue_and_onto_the_next
     holiday.refresh_from_db()
     assert (holiday.status, holiday.cancelled_reason, holiday.version) == ("cancelled", "Public holiday", 2)
     assert {item.case_id for item in deferred} == {first.pk, second.pk}
-    assert {i.deferred_reason for i in AgendaItem.objects.filter(meeting=holiday)} == {"meeting cancelled: Public holiday"}
+    assert {i.deferred_reason for i in AgendaItem.objects.filter(meeting=holiday)} == {
+        "meeting cancelled: Public holiday"
+    }
     assert sorted(_agenda(next_week)) == sorted([first.pk, second.pk])
     assert holiday.history.first().history_change_reason.startswith("cancelled: Public holiday")
 
@@ -466,7 +468,10 @@ def _bulk_statements(rows: int) -> int:
     """
     from meetings.models import AgendaItem as Item
 
-    items = math.ceil(rows / connection.ops.bulk_batch_size([f for f in Item._meta.concrete_fields if not f.primary_key], [None] * rows))
+    items = math.ceil(
+        rows
+        / connection.ops.bulk_batch_size([f for f in Item._meta.concrete_fields if not f.primary_key], [None] * rows)
+    )
     return items + 2 * math.ceil(rows / snapshot_batch_size())
 
 

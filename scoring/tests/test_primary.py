@@ -17,7 +17,17 @@ def test_radiosensitivity_lists_follow_review_4_5():
     sensitive = {c for c, r in PRIMARIES.items() if r.radiosensitivity is Radiosensitivity.RADIOSENSITIVE}
     resistant = {c for c, r in PRIMARIES.items() if r.radiosensitivity is Radiosensitivity.RADIORESISTANT}
     assert sensitive == {"breast", "prostate", "myeloma", "lymphoma", "germ_cell"}
-    assert resistant == {"kidney", "colon", "rectum", "melanoma", "sarcoma", "osteosarcoma", "thyroid", "liver", "lung_nsclc"}
+    assert resistant == {
+        "kidney",
+        "colon",
+        "rectum",
+        "melanoma",
+        "sarcoma",
+        "osteosarcoma",
+        "thyroid",
+        "liver",
+        "lung_nsclc",
+    }
 
 
 def test_solid_excludes_only_haematological():
@@ -41,5 +51,15 @@ def test_flag_markers():
     assert [c for c, r in PRIMARIES.items() if r.unknown_not_lung] == ["unknown"]
     assert {c for c, r in PRIMARIES.items() if r.bollen_profile} == {"breast", "prostate", "lung_nsclc", "lung_sclc"}
     assert {c for c, r in PRIMARIES.items() if r.tomita_growth} == {
-        "breast", "prostate", "thyroid", "kidney", "lung_nsclc", "lung_sclc", "colon", "stomach", "liver", "uterus", "unknown"
+        "breast",
+        "prostate",
+        "thyroid",
+        "kidney",
+        "lung_nsclc",
+        "lung_sclc",
+        "colon",
+        "stomach",
+        "liver",
+        "uterus",
+        "unknown",
     }

@@ -73,8 +73,12 @@ def _check_second_factor(user: User, code: str) -> None:
             raise ValidationError({"otp": ["That code is not valid."]})
     elif otp.otp_required_for(user):
         raise ValidationError(
-            {"otp": ["Chairs and coordinators need two-factor authentication: set it up in the browser "
-                     "(/accounts/otp/setup/) before requesting a token."]}
+            {
+                "otp": [
+                    "Chairs and coordinators need two-factor authentication: set it up in the browser "
+                    "(/accounts/otp/setup/) before requesting a token."
+                ]
+            }
         )
 
 
@@ -82,7 +86,8 @@ def locked_out_response() -> Response:
     """429 with Retry-After while django-axes refuses this username or address (any API view)."""
     locked = LockedOut()
     return Response(
-        {"detail": str(locked)}, status=status.HTTP_429_TOO_MANY_REQUESTS,
+        {"detail": str(locked)},
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
         headers={"Retry-After": str(locked.retry_after_seconds)},
     )
 

@@ -31,4 +31,6 @@ class Command(BaseCommand):
                 f"Weekly meeting '{meetings.series.title}': next {upcoming.starts_at:%Y-%m-%d %H:%M %Z}, "
                 f"{upcoming.agenda_items.filter(state='planned').count()} case(s) on its agenda."
             )
-        self.stdout.write(f"Finalised decisions: {len([meetings.decision] if meetings.decision else [])}, ready records: {ready_records()}")
+        self.stdout.write(
+            f"Finalised decisions: {len([meetings.decision] if meetings.decision else [])}, ready records: {ready_records()}"
+        )

@@ -62,16 +62,34 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
     patient = PatientSerializer(read_only=True)
     board: serializers.PrimaryKeyRelatedField[Board] = serializers.PrimaryKeyRelatedField(read_only=True)
     urgency_override = CodeField(v.Urgency.choices, read_only=True, help_text="The chair's urgency, or null.")
-    primary = serializers.SerializerMethodField(help_text="The oncology section's primary once recorded, else the referral's.")
+    primary = serializers.SerializerMethodField(
+        help_text="The oncology section's primary once recorded, else the referral's."
+    )
     sections = serializers.SerializerMethodField()
 
     class Meta:
         model = Case
         fields = (
-            "id", "board", "patient", "status", "urgency", "urgency_computed", "urgency_reasons",
-            "urgency_override", "urgency_override_reason", "emergency_since",
-            "referral_date", "referrer", "referral_reason", "referred_primary", "primary", "goals",
-            "sections", "version", "created_at", "updated_at",
+            "id",
+            "board",
+            "patient",
+            "status",
+            "urgency",
+            "urgency_computed",
+            "urgency_reasons",
+            "urgency_override",
+            "urgency_override_reason",
+            "emergency_since",
+            "referral_date",
+            "referrer",
+            "referral_reason",
+            "referred_primary",
+            "primary",
+            "goals",
+            "sections",
+            "version",
+            "created_at",
+            "updated_at",
         )
         read_only_fields = fields
 
@@ -226,7 +244,9 @@ class RadiologySectionSerializer(SectionSerializer):
     extraspinal_imaging_modality = CodeField(v.EXTRASPINAL_MODALITY)
     extraspinal_pathological_fracture = StrictBooleanField(required=False, allow_null=True)
     visceral_organs = serializers.ListField(
-        child=serializers.ChoiceField(choices=v.VISCERAL_ORGANS), required=False, allow_null=True,
+        child=serializers.ChoiceField(choices=v.VISCERAL_ORGANS),
+        required=False,
+        allow_null=True,
         help_text="[] means none; null means not recorded.",
     )
     brain_metastases = StrictBooleanField(required=False, allow_null=True)
@@ -252,10 +272,13 @@ class RadiologySectionSerializer(SectionSerializer):
         count = len(lesions) if lesions is not None else self.instance.lesions.count()  # type: ignore[union-attr]
         if merged.get("vertebrae_involved") is not None and merged["vertebrae_involved"] < count:
             raise serializers.ValidationError(
-                {"vertebrae_involved": [f"Must be at least the number of described lesion levels ({count}) (spec 4.1)."]}
+                {
+                    "vertebrae_involved": [
+                        f"Must be at least the number of described lesion levels ({count}) (spec 4.1)."
+                    ]
+                }
             )
         return attrs
-
 
 
 class SurgerySectionSerializer(SectionSerializer):
@@ -278,7 +301,6 @@ class SurgerySectionSerializer(SectionSerializer):
         return value
 
 
-
 class OncologySectionSerializer(SectionSerializer):
     DISCIPLINE = Discipline.ONCOLOGY
 
@@ -295,12 +317,23 @@ class OncologySectionSerializer(SectionSerializer):
     kps = StrictIntegerField(min_value=0, max_value=100, multiple_of=10, required=False, allow_null=True)
     ecog = StrictIntegerField(min_value=0, max_value=5, required=False, allow_null=True)
     expected_survival_months = serializers.DecimalField(
-        max_digits=5, decimal_places=1, min_value=0, max_value=600, coerce_to_string=False,
-        required=False, allow_null=True,
+        max_digits=5,
+        decimal_places=1,
+        min_value=0,
+        max_value=600,
+        coerce_to_string=False,
+        required=False,
+        allow_null=True,
     )
     albumin_g_dl = serializers.DecimalField(
-        max_digits=4, decimal_places=2, min_value=Decimal("0.01"), max_value=15, coerce_to_string=False,
-        required=False, allow_null=True, help_text="g/dL (a g/L value divided by 10).",
+        max_digits=4,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=15,
+        coerce_to_string=False,
+        required=False,
+        allow_null=True,
+        help_text="g/dL (a g/L value divided by 10).",
     )
     prior_radiotherapy = PriorRadiotherapySerializer(many=True, required=False)
     systemic_therapy_options = serializers.CharField(required=False, allow_blank=True, max_length=5000)
@@ -312,7 +345,12 @@ class OncologySectionSerializer(SectionSerializer):
     def validate_prior_radiotherapy(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Stored as JSON: plain numbers and ISO dates.
         return [
-            {"level": e["level"], "dose_gy": float(e["dose_gy"]), "fractions": e["fractions"], "date": e["date"].isoformat()}
+            {
+                "level": e["level"],
+                "dose_gy": float(e["dose_gy"]),
+                "fractions": e["fractions"],
+                "date": e["date"].isoformat(),
+            }
             for e in value
         ]
 
@@ -348,7 +386,9 @@ class ReopenSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
 
 class ScoreSerializer(serializers.Serializer[Any]):
     system = serializers.CharField()
-    level = serializers.CharField(allow_null=True, help_text="null for the case-level result; a level for per-lesion SINS/Bilsky.")
+    level = serializers.CharField(
+        allow_null=True, help_text="null for the case-level result; a level for per-lesion SINS/Bilsky."
+    )
     status = serializers.ChoiceField(choices=[("complete", "complete"), ("incomplete", "incomplete")])
     score = serializers.JSONField(allow_null=True)
     category = serializers.CharField(allow_null=True)

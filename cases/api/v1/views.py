@@ -44,7 +44,10 @@ DISCIPLINE_PARAM = OpenApiParameter(
     "discipline", OpenApiTypes.STR, OpenApiParameter.PATH, enum=[d.value for d in Discipline]
 )
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
     description="The ETag of the section as read; 428 when missing, 412 when stale.",
 )
 
@@ -82,7 +85,8 @@ class CaseDetailView(generics.RetrieveAPIView[Case]):
         case = self.get_object()
         note_case(request, case_id=case.pk, board_id=case.board_id)
         return Response(
-            self.get_serializer(case).data, headers={"ETag": case.etag, "Last-Modified": http_date(case.updated_at.timestamp())}
+            self.get_serializer(case).data,
+            headers={"ETag": case.etag, "Last-Modified": http_date(case.updated_at.timestamp())},
         )
 
 
@@ -115,11 +119,15 @@ class SectionView(APIView):
         case = _visible_case(request, case_id)
         return _section_response(selectors.section_of(case, discipline), case)
 
-    @extend_schema(parameters=[DISCIPLINE_PARAM, IF_MATCH], request=SectionSerializer, responses={200: SectionSerializer, **ERRORS})
+    @extend_schema(
+        parameters=[DISCIPLINE_PARAM, IF_MATCH], request=SectionSerializer, responses={200: SectionSerializer, **ERRORS}
+    )
     def put(self, request: Request, case_id: int, discipline: str) -> Response:
         return self._write(request, case_id, discipline, partial=False)
 
-    @extend_schema(parameters=[DISCIPLINE_PARAM, IF_MATCH], request=SectionSerializer, responses={200: SectionSerializer, **ERRORS})
+    @extend_schema(
+        parameters=[DISCIPLINE_PARAM, IF_MATCH], request=SectionSerializer, responses={200: SectionSerializer, **ERRORS}
+    )
     def patch(self, request: Request, case_id: int, discipline: str) -> Response:
         return self._write(request, case_id, discipline, partial=True)
 
@@ -128,13 +136,17 @@ class SectionView(APIView):
         case = _visible_case(request, case_id)
         membership = selectors.membership_for_case(user=request.user, case=case)  # type: ignore[arg-type]
         if not selectors.can_edit_section(membership, discipline):
-            raise PermissionDenied(f"Only the board's {Discipline(discipline).label.split(' ')[0].lower()} specialists edit this section.")
+            raise PermissionDenied(
+                f"Only the board's {Discipline(discipline).label.split(' ')[0].lower()} specialists edit this section."
+            )
         with transaction.atomic():
             section = selectors.section_get_for_update(case=case, discipline=discipline)
             expected = if_match_version(request, current_etag=section.etag)
             if expected != section.version:
                 return _stale(section, case, expected)
-            serializer = SECTION_SERIALIZERS[discipline](section, data=request.data, partial=partial, context={"case": case})
+            serializer = SECTION_SERIALIZERS[discipline](
+                section, data=request.data, partial=partial, context={"case": case}
+            )
             serializer.is_valid(raise_exception=True)
             values = dict(serializer.validated_data)
             lesions = values.pop("lesions", None)
@@ -144,7 +156,11 @@ class SectionView(APIView):
                     values.setdefault(name, section._meta.get_field(name).get_default())
                 lesions = lesions if lesions is not None else []
             services.section_update(
-                section=section, by=request.user, expected_version=expected, fields=values, lesions=lesions  # type: ignore[arg-type]
+                section=section,
+                by=request.user,  # type: ignore[arg-type]
+                expected_version=expected,
+                fields=values,
+                lesions=lesions,
             )
         case = _visible_case(request, case_id)
         return _section_response(selectors.section_of(case, discipline), case)
@@ -166,7 +182,9 @@ def _stale(section: SectionBase, case: Case, expected: int) -> Response:
 
 
 class _SectionActionView(APIView):
-    def _locked_section(self, request: Request, case_id: int, discipline: str) -> tuple[Case, SectionBase, int | Response]:
+    def _locked_section(
+        self, request: Request, case_id: int, discipline: str
+    ) -> tuple[Case, SectionBase, int | Response]:
         _check_discipline(discipline)
         case = _visible_case(request, case_id)
         membership = selectors.membership_for_case(user=request.user, case=case)  # type: ignore[arg-type]
@@ -192,7 +210,9 @@ class SectionSubmitView(_SectionActionView):
 
 
 class SectionReopenView(_SectionActionView):
-    @extend_schema(parameters=[DISCIPLINE_PARAM, IF_MATCH], request=ReopenSerializer, responses={200: SectionSerializer, **ERRORS})
+    @extend_schema(
+        parameters=[DISCIPLINE_PARAM, IF_MATCH], request=ReopenSerializer, responses={200: SectionSerializer, **ERRORS}
+    )
     def post(self, request: Request, case_id: int, discipline: str) -> Response:
         body = ReopenSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -201,7 +221,10 @@ class SectionReopenView(_SectionActionView):
             if isinstance(expected, Response):
                 return expected
             services.section_reopen(
-                section=section, by=request.user, expected_version=expected, reason=body.validated_data["reason"]  # type: ignore[arg-type]
+                section=section,
+                by=request.user,  # type: ignore[arg-type]
+                expected_version=expected,
+                reason=body.validated_data["reason"],
             )
         case = _visible_case(request, case_id)
         return _section_response(selectors.section_of(case, discipline), case)

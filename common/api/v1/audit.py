@@ -15,8 +15,20 @@ from common.models import AccessEvent
 class AccessEventSerializer(serializers.ModelSerializer[AccessEvent]):
     class Meta:
         model = AccessEvent
-        fields = ("id", "at", "username", "action", "resource", "object_id", "case_id", "board_id", "method", "path",
-                  "ip", "user_agent")
+        fields = (
+            "id",
+            "at",
+            "username",
+            "action",
+            "resource",
+            "object_id",
+            "case_id",
+            "board_id",
+            "method",
+            "path",
+            "ip",
+            "user_agent",
+        )
         read_only_fields = fields
 
 

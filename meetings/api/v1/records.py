@@ -43,8 +43,17 @@ class DecisionRecordSerializer(serializers.ModelSerializer[DecisionRecord]):
     class Meta:
         model = DecisionRecord
         fields = (
-            "version", "state", "sha256", "created_at", "rendered_at", "supersedes", "amendment_reason",
-            "error", "signer", "signed_at", "signature_meaning",
+            "version",
+            "state",
+            "sha256",
+            "created_at",
+            "rendered_at",
+            "supersedes",
+            "amendment_reason",
+            "error",
+            "signer",
+            "signed_at",
+            "signature_meaning",
         )
         read_only_fields = fields
 
@@ -106,7 +115,9 @@ class DecisionRecordPdfView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "original", OpenApiTypes.BOOL, OpenApiParameter.QUERY,
+                "original",
+                OpenApiTypes.BOOL,
+                OpenApiParameter.QUERY,
                 description="1: the exact stored bytes, without the superseded banner.",
             )
         ],
@@ -137,7 +148,9 @@ class DecisionRecordVerifyView(APIView):
     @extend_schema(
         request=None,
         responses={
-            200: inline_serializer("RecordVerification", {"ok": serializers.BooleanField(), "sha256": serializers.CharField()}),
+            200: inline_serializer(
+                "RecordVerification", {"ok": serializers.BooleanField(), "sha256": serializers.CharField()}
+            ),
             404: NOT_VISIBLE,
             409: NOT_RENDERED,
         },

@@ -15,7 +15,11 @@ from meetings.models import AgendaItem, Attendance, Decision, Meeting
 from meetings.quorum import REQUIRED_ROLES
 from scoring.rules.noms import PROCEDURES
 
-RADIATION_MODALITIES = (("cebrt", "conventional EBRT"), ("srs", "stereotactic radiosurgery"), ("none", "no radiotherapy"))
+RADIATION_MODALITIES = (
+    ("cebrt", "conventional EBRT"),
+    ("srs", "stereotactic radiosurgery"),
+    ("none", "no radiotherapy"),
+)
 
 
 class MeetingSerializer(serializers.ModelSerializer[Meeting]):
@@ -27,9 +31,26 @@ class MeetingSerializer(serializers.ModelSerializer[Meeting]):
     class Meta:
         model = Meeting
         fields = (
-            "id", "board", "series", "title", "starts_at", "time_zone", "duration_minutes", "place", "video_link",
-            "chair", "capacity_minutes", "minutes_per_case", "used_minutes", "is_ad_hoc", "status",
-            "cancelled_reason", "agenda_sent_at", "version", "created_at", "updated_at",
+            "id",
+            "board",
+            "series",
+            "title",
+            "starts_at",
+            "time_zone",
+            "duration_minutes",
+            "place",
+            "video_link",
+            "chair",
+            "capacity_minutes",
+            "minutes_per_case",
+            "used_minutes",
+            "is_ad_hoc",
+            "status",
+            "cancelled_reason",
+            "agenda_sent_at",
+            "version",
+            "created_at",
+            "updated_at",
         )
         read_only_fields = fields
 
@@ -78,8 +99,20 @@ class AgendaItemSerializer(serializers.ModelSerializer[AgendaItem]):
 
     class Meta:
         model = AgendaItem
-        fields = ("id", "case", "order", "allotted_minutes", "state", "is_manual", "placed_at", "deferred_reason",
-                  "patient", "mrn", "urgency", "case_status")
+        fields = (
+            "id",
+            "case",
+            "order",
+            "allotted_minutes",
+            "state",
+            "is_manual",
+            "placed_at",
+            "deferred_reason",
+            "patient",
+            "mrn",
+            "urgency",
+            "case_status",
+        )
         read_only_fields = fields
 
 
@@ -101,8 +134,15 @@ class AttendanceWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer
 
 class RadiationPlanSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
     modality = serializers.ChoiceField(choices=RADIATION_MODALITIES)
-    dose_gy = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=0, max_value=100,  # type: ignore[arg-type]
-                                       coerce_to_string=False, required=False, allow_null=True)
+    dose_gy = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        min_value=0,
+        max_value=100,  # type: ignore[arg-type]
+        coerce_to_string=False,
+        required=False,
+        allow_null=True,
+    )
     fractions = StrictIntegerField(min_value=1, max_value=50, required=False, allow_null=True)
     timing = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
@@ -140,8 +180,12 @@ class DecisionPlanSerializer(RejectUnknownFieldsMixin, serializers.Serializer[An
         radiation = dict(value["radiation"])
         if radiation.get("dose_gy") is not None:
             radiation["dose_gy"] = float(radiation["dose_gy"])
-        return {**value, "radiation": radiation, "surgery": [dict(s) for s in value["surgery"]],
-                "steroids": dict(value["steroids"]) if value.get("steroids") else None}
+        return {
+            **value,
+            "radiation": radiation,
+            "surgery": [dict(s) for s in value["surgery"]],
+            "steroids": dict(value["steroids"]) if value.get("steroids") else None,
+        }
 
 
 class DecisionWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
@@ -154,7 +198,9 @@ class DecisionWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer[A
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("follows_recommendation") is False and not attrs.get("deviation_reason", "").strip():
-            raise serializers.ValidationError({"deviation_reason": ["Required when the decision does not follow the proposal."]})
+            raise serializers.ValidationError(
+                {"deviation_reason": ["Required when the decision does not follow the proposal."]}
+            )
         follow_up = attrs.get("follow_up_date")
         if follow_up is not None and follow_up < timezone.localdate():
             raise serializers.ValidationError({"follow_up_date": ["A re-discussion date cannot be in the past."]})
@@ -164,7 +210,11 @@ class DecisionWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer[A
 class FinaliseSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
     password = serializers.CharField(write_only=True, help_text="The chair's own password: the signature.")
     otp = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, default="", max_length=32,
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=32,
         help_text="The current authenticator code (or a recovery code); required when the chair has an authenticator.",
     )
 
@@ -187,12 +237,30 @@ class DecisionSerializer(serializers.ModelSerializer[Decision]):
 
     class Meta:
         model = Decision
-        fields = ("id", "case", "board", "meeting", "state", "version", "revision", "feed_seq", "published_at",
-                  "finalised_by", "finalised_at", "amendment_reason", "signed", "updated_at")
+        fields = (
+            "id",
+            "case",
+            "board",
+            "meeting",
+            "state",
+            "version",
+            "revision",
+            "feed_seq",
+            "published_at",
+            "finalised_by",
+            "finalised_at",
+            "amendment_reason",
+            "signed",
+            "updated_at",
+        )
         read_only_fields = fields
 
-    @extend_schema_field(serializers.DictField(allow_null=True, help_text="plan, rationale, follows_recommendation, "
-                                                                           "deviation_reason, follow_up_date as signed"))
+    @extend_schema_field(
+        serializers.DictField(
+            allow_null=True,
+            help_text="plan, rationale, follows_recommendation, deviation_reason, follow_up_date as signed",
+        )
+    )
     def get_signed(self, decision: Decision) -> dict[str, Any] | None:
         records = sorted(decision.records.all(), key=lambda r: r.version)
         return records[-1].snapshot["decision"] if records else None
@@ -203,6 +271,20 @@ class DecisionDraftSerializer(serializers.ModelSerializer[Decision]):
 
     class Meta:
         model = Decision
-        fields = ("id", "case", "meeting", "state", "version", "revision", "plan", "rationale", "follows_recommendation",
-                  "deviation_reason", "follow_up_date", "amendment_reason", "recommendation", "updated_at")
+        fields = (
+            "id",
+            "case",
+            "meeting",
+            "state",
+            "version",
+            "revision",
+            "plan",
+            "rationale",
+            "follows_recommendation",
+            "deviation_reason",
+            "follow_up_date",
+            "amendment_reason",
+            "recommendation",
+            "updated_at",
+        )
         read_only_fields = fields

@@ -43,7 +43,10 @@ from meetings.models import Decision, Meeting
 from meetings.quorum import meeting_quorum
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
     description="The ETag of the meeting as read; 428 when missing, 412 when stale.",
 )
 
@@ -65,8 +68,10 @@ class MeetingListCreateView(generics.ListCreateAPIView[Meeting]):
         if not selectors.can_run_meetings(selectors.membership_on(user=request.user, board_id=board.pk)):  # type: ignore[arg-type]
             raise PermissionDenied("Only the board's coordinators and chairs create meetings.")
         meeting = services.meeting_create(by=request.user, **body.validated_data)  # type: ignore[arg-type]
-        return Response(MeetingSerializer(selectors.meeting_get_for_user(user=request.user, meeting_id=meeting.pk)).data,  # type: ignore[arg-type]
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            MeetingSerializer(selectors.meeting_get_for_user(user=request.user, meeting_id=meeting.pk)).data,  # type: ignore[arg-type]
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class MeetingDetailView(generics.RetrieveAPIView[Meeting]):
@@ -115,8 +120,12 @@ class AgendaView(APIView):
 
 def _quorum_body(meeting: Meeting) -> dict[str, Any]:
     quorum = meeting_quorum(meeting)
-    return {"reached": quorum.reached, "present_roles": sorted(quorum.present_roles),
-            "missing_roles": list(quorum.missing_roles), "message": quorum.message}
+    return {
+        "reached": quorum.reached,
+        "present_roles": sorted(quorum.present_roles),
+        "missing_roles": list(quorum.missing_roles),
+        "message": quorum.message,
+    }
 
 
 class AttendanceView(APIView):
@@ -134,8 +143,13 @@ class AttendanceView(APIView):
         person = User.objects.filter(pk=body.validated_data["user"]).first()
         if person is None:
             return Response({"user": ["No such person."]}, status=status.HTTP_400_BAD_REQUEST)
-        services.attendance_record(meeting=meeting, user=person, role=body.validated_data["role"],
-                                   present=body.validated_data["present"], by=request.user)  # type: ignore[arg-type]
+        services.attendance_record(
+            meeting=meeting,
+            user=person,
+            role=body.validated_data["role"],
+            present=body.validated_data["present"],
+            by=request.user,  # type: ignore[arg-type]
+        )
         return self.get(request, meeting_id)
 
 
@@ -157,8 +171,13 @@ class MeetingDecisionView(APIView):
         existing = Decision.objects.filter(case=case, meeting=meeting).first()
         # Changing an existing decision names the revision it edits (If-Match); creating one does not.
         expected = if_match_version(request, current_etag=existing.etag) if existing is not None else None
-        decision = services.decision_save(case=case, meeting=meeting, by=request.user, fields=fields,  # type: ignore[arg-type]
-                                          expected_version=expected)
+        decision = services.decision_save(
+            case=case,
+            meeting=meeting,
+            by=request.user,  # type: ignore[arg-type]
+            fields=fields,
+            expected_version=expected,
+        )
         return Response(DecisionDraftSerializer(decision).data, headers={"ETag": decision.etag})
 
 
@@ -213,8 +232,11 @@ class DecisionFinaliseView(APIView):
     @extend_schema(
         request=FinaliseSerializer,
         responses={
-            200: DecisionSerializer, **ERRORS,
-            429: OpenApiResponse(description="Too many wrong passwords (here or at login): locked out, see Retry-After"),
+            200: DecisionSerializer,
+            **ERRORS,
+            429: OpenApiResponse(
+                description="Too many wrong passwords (here or at login): locked out, see Retry-After"
+            ),
         },
     )
     def post(self, request: Request, decision_id: int) -> Response:
@@ -230,9 +252,13 @@ class DecisionFinaliseView(APIView):
             return locked_out_response()
         if not signed_by_self:
             raise ValidationError({"password": [SIGNATURE_PASSWORD_MISMATCH]})
-        services.decision_finalise(decision=decision, by=request.user, password=body.validated_data["password"],  # type: ignore[arg-type]
-                                   otp=body.validated_data["otp"],
-                                   expected_version=decision.version)
+        services.decision_finalise(
+            decision=decision,
+            by=request.user,  # type: ignore[arg-type]
+            password=body.validated_data["password"],
+            otp=body.validated_data["otp"],
+            expected_version=decision.version,
+        )
         fresh = selectors.decision_get_for_user(user=request.user, decision_id=decision_id)  # type: ignore[arg-type]
         return Response(DecisionSerializer(fresh).data, headers={"ETag": fresh.etag})
 
@@ -247,6 +273,10 @@ class DecisionReopenView(APIView):
         body.is_valid(raise_exception=True)
         _check_revision(request, decision)
         with transaction.atomic():
-            decision = services.decision_reopen(decision=decision, by=request.user, reason=body.validated_data["reason"],  # type: ignore[arg-type]
-                                                expected_version=decision.version)
+            decision = services.decision_reopen(
+                decision=decision,
+                by=request.user,  # type: ignore[arg-type]
+                reason=body.validated_data["reason"],
+                expected_version=decision.version,
+            )
         return Response(DecisionDraftSerializer(decision).data)

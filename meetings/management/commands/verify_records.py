@@ -26,7 +26,9 @@ class Command(BaseCommand):
             if not ok:
                 found = actual or "file missing"
                 bad.append(record_identifier(record))
-                self.stderr.write(f"MISMATCH {record_identifier(record)} ({record.pdf.name}): kept {record.sha256}, found {found}")
+                self.stderr.write(
+                    f"MISMATCH {record_identifier(record)} ({record.pdf.name}): kept {record.sha256}, found {found}"
+                )
         if bad:
             raise CommandError(f"{len(bad)} of {checked} decision records fail verification: {', '.join(bad)}")
         self.stdout.write(self.style.SUCCESS(f"{checked} decision records verified: all match."))
