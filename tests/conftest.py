@@ -9,9 +9,9 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 from django.contrib.auth import authenticate
@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import connection, connections
 from django.http import HttpRequest
 from django.test import Client
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -27,6 +28,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Board, Discipline, User
 from accounts.otp import otp_enrolled, otp_required_for
+from meetings.models import Meeting
 from tests.factories import BoardFactory, MembershipFactory, UserFactory
 from tumourboard.celery import app as celery_app
 
@@ -45,6 +47,39 @@ class Personas:
     coordinator: User
     service: User
     outsider: User
+
+
+# The five roles a meeting's quorum needs (meetings.quorum), as (persona, attendance role).
+QUORUM_ATTENDANCE: Final = (
+    ("chair", "chair"),
+    ("oncologist", "oncologist"),
+    ("surgeon", "surgeon"),
+    ("radiologist", "radiologist"),
+    ("pain", "pain_specialist"),
+)
+
+
+def board_meeting(personas: Personas, *, starts_at: datetime | None = None, title: str = "Spine MDT weekly") -> Meeting:
+    """A planned one-hour meeting of the personas' board with room for six cases of 10 minutes,
+    starting now unless `starts_at` says otherwise."""
+    return Meeting.objects.create(
+        board=personas.board,
+        title=title,
+        starts_at=starts_at or timezone.now(),
+        duration_minutes=60,
+        capacity_minutes=60,
+        minutes_per_case=10,
+    )
+
+
+def quorum_meeting(personas: Personas, **meeting: Any) -> Meeting:
+    """`board_meeting` with the five quorum roles marked present through the service."""
+    from meetings.services import attendance_record
+
+    held = board_meeting(personas, **meeting)
+    for persona, role in QUORUM_ATTENDANCE:
+        attendance_record(meeting=held, user=getattr(personas, persona), role=role, present=True)
+    return held
 
 
 @pytest.fixture(autouse=True)
@@ -233,6 +268,26 @@ def section_api(client_for, django_capture_on_commit_callbacks):
                 )
 
     return SectionApi
+
+
+def enter_sins_lesion(section_api, personas: Personas, case_id: int, *, level: str = "L3", escc_grade: str = "0"):  # type: ignore[no-untyped-def]
+    """One lesion at `level` with the findings of SINS worked case 1 (clinical-spec 7: mixed bone
+    lesion, normal alignment, no collapse with more than 50 % involved, unilateral posterolateral
+    involvement; occasional non-mechanical pain), entered as the radiologist and the pain specialist
+    do. Returns the radiologist's section client."""
+    rad = section_api(personas.radiologist, case_id)
+    lesion = {
+        "level": level,
+        "bone_lesion": "mixed",
+        "alignment": "normal",
+        "collapse": "none_over_50_involved",
+        "posterolateral": "unilateral",
+        "escc_grade": escc_grade,
+    }
+    assert rad.patch("radiology", {"lesions": [lesion]}).status_code == 200
+    pain = {"lesions": [{"level": level, "sins_pain": "occasional_non_mechanical"}]}
+    assert section_api(personas.pain, case_id).patch("pain", pain).status_code == 200
+    return rad
 
 
 CHROMIUM_ARGS = [

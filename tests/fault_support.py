@@ -24,17 +24,15 @@ from typing import Any, TypeVar
 import redis
 from celery import Celery, current_app
 from django.db import connection
-from django.utils import timezone
 
 from cases.services import case_create, case_transition
 from meetings import services as meeting_services
-from meetings.models import DecisionRecord, Meeting
+from meetings.models import DecisionRecord
+from tests.conftest import quorum_meeting
 from tests.factories import TEST_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 PRIVATE_REDIS_PORTS = range(6390, 6400)
-ATTENDANCE = (("chair", "chair"), ("oncologist", "oncologist"), ("surgeon", "surgeon"),
-              ("radiologist", "radiologist"), ("pain", "pain_specialist"))  # fmt: skip
 
 T = TypeVar("T")
 
@@ -239,10 +237,7 @@ def finalised_decision(personas: Any, mrn: str, *, rationale: str = "Single frac
     )  # fmt: skip
     for target in ("in_workup", "ready", "scheduled"):
         case_transition(case=case, target=target, reason="test set-up")
-    meeting = Meeting.objects.create(board=personas.board, title="Spine MDT", starts_at=timezone.now(),
-                                     duration_minutes=60, capacity_minutes=60, minutes_per_case=10)  # fmt: skip
-    for persona, role in ATTENDANCE:
-        meeting_services.attendance_record(meeting=meeting, user=getattr(personas, persona), role=role, present=True)
+    meeting = quorum_meeting(personas, title="Spine MDT")
     decision = meeting_services.decision_save(case=case, meeting=meeting, by=personas.chair, fields={
         "plan": {"radiation": {"modality": "cebrt", "dose_gy": 8.0, "fractions": 1}}, "rationale": rationale,
         "follows_recommendation": True})  # fmt: skip

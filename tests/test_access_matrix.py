@@ -26,7 +26,7 @@ from cases.services import case_transition
 from meetings import services as meeting_services
 from meetings.models import AgendaItem, Decision, DecisionRecord, Meeting
 from meetings.tests.factories import MeetingSeriesFactory
-from tests.conftest import Personas, VerifiedAPIClient, VerifiedClient, fill_ids
+from tests.conftest import Personas, VerifiedAPIClient, VerifiedClient, fill_ids, quorum_meeting
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -48,13 +48,6 @@ PLAN: Final = {
     "surgery": [],
     "bone_targeted_agent": True,
 }
-ATTENDANCE: Final = (
-    ("chair", "chair"),
-    ("oncologist", "oncologist"),
-    ("surgeon", "surgeon"),
-    ("radiologist", "radiologist"),
-    ("pain", "pain_specialist"),
-)
 
 
 def expect(default: int, outsider: int = 404, **by_role: int) -> dict[str, int]:
@@ -302,16 +295,7 @@ def world(personas: Personas, make_case, section_api, django_capture_on_commit_c
     assert section_api(p.surgeon, case.pk).submit("surgery").status_code == 200
     section_api(p.pain, case.pk).patch("pain", {"vas": 7, "lesions": [{"level": "T8", "sins_pain": "mechanical"}]})
 
-    meeting = Meeting.objects.create(
-        board=p.board,
-        title="Spine MDT weekly",
-        starts_at=now + timedelta(hours=1),
-        duration_minutes=60,
-        capacity_minutes=60,
-        minutes_per_case=10,
-    )
-    for persona, role in ATTENDANCE:
-        meeting_services.attendance_record(meeting=meeting, user=getattr(p, persona), role=role, present=True)
+    meeting = quorum_meeting(p, starts_at=now + timedelta(hours=1))
     # A finalised decision with its rendered record, and a draft on another case.
     decided = _schedule(
         make_case(patient={"mrn": "MRN-0043", "name": "Bor Zupan", "birth_date": "1950-05-05", "sex": "male"})

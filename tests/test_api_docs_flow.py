@@ -18,6 +18,7 @@ from django.utils import timezone
 from cases.models import Case
 from meetings import services as meeting_services
 from meetings.models import Meeting
+from tests.conftest import quorum_meeting
 from tests.factories import TEST_PASSWORD
 
 TIMEOUT = 30
@@ -67,22 +68,7 @@ def _decided_case(personas, make_case, section_api, meeting: Meeting, n: int) ->
 @pytest.mark.django_db(transaction=True)
 def test_a_client_follows_the_api_guide(live_server, personas, make_case, section_api) -> None:  # type: ignore[no-untyped-def]
     since = (timezone.now() - timedelta(minutes=1)).isoformat()
-    meeting = Meeting.objects.create(
-        board=personas.board,
-        title="Spine MDT weekly",
-        starts_at=timezone.now(),
-        duration_minutes=60,
-        capacity_minutes=60,
-        minutes_per_case=10,
-    )
-    for user, role in (
-        (personas.chair, "chair"),
-        (personas.oncologist, "oncologist"),
-        (personas.surgeon, "surgeon"),
-        (personas.radiologist, "radiologist"),
-        (personas.pain, "pain_specialist"),
-    ):
-        meeting_services.attendance_record(meeting=meeting, user=user, role=role, present=True)
+    meeting = quorum_meeting(personas)
     decided = [_decided_case(personas, make_case, section_api, meeting, n) for n in range(3)]
     base = live_server.url
 

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from cases.models import Case
 from meetings import services as meeting_services
-from meetings.models import Meeting
+from tests.conftest import quorum_meeting
 from tests.factories import TEST_PASSWORD
 
 SCHEMA_URL = "/api/v1/schema/?format=json"
@@ -55,22 +55,7 @@ def member_token(personas, make_case) -> str:  # type: ignore[no-untyped-def]
     """The chair's token, with a few cases and one finalised decision on the board to read (its record
     stays pending: rendering a PDF for every operation would dominate the run)."""
     cases = [make_case(), make_case(referred_primary="lung_nsclc"), make_case(referred_primary="unknown")]
-    meeting = Meeting.objects.create(
-        board=personas.board,
-        title="Spine MDT weekly",
-        starts_at=timezone.now() + timedelta(hours=1),
-        duration_minutes=60,
-        capacity_minutes=60,
-        minutes_per_case=10,
-    )
-    for user, role in (
-        (personas.chair, "chair"),
-        (personas.oncologist, "oncologist"),
-        (personas.surgeon, "surgeon"),
-        (personas.radiologist, "radiologist"),
-        (personas.pain, "pain_specialist"),
-    ):
-        meeting_services.attendance_record(meeting=meeting, user=user, role=role, present=True)
+    meeting = quorum_meeting(personas, starts_at=timezone.now() + timedelta(hours=1))
     Case.objects.filter(pk=cases[0].pk).update(status="scheduled")
     decision = meeting_services.decision_save(
         case=cases[0],

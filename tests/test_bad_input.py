@@ -25,8 +25,8 @@ from cases.api.v1.serializers import SECTION_SERIALIZERS
 from cases.models import Case
 from cases.services import case_transition
 from meetings import services as meeting_services
-from meetings.models import AgendaItem, DecisionRecord, Meeting
-from tests.conftest import Personas, VerifiedClient, fill_ids
+from meetings.models import AgendaItem, DecisionRecord
+from tests.conftest import Personas, VerifiedClient, fill_ids, quorum_meeting
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -38,13 +38,6 @@ PLAN: Final = {
     "surgery": [],
     "bone_targeted_agent": True,
 }
-ATTENDANCE: Final = (
-    ("chair", "chair"),
-    ("oncologist", "oncologist"),
-    ("surgeon", "surgeon"),
-    ("radiologist", "radiologist"),
-    ("pain", "pain_specialist"),
-)
 ONE_MIB: Final = 1024 * 1024
 
 
@@ -252,16 +245,7 @@ def ids(personas: Personas, make_case, section_api, django_capture_on_commit_cal
     section_api(p.radiologist, case.pk).patch("radiology", {"lesions": [{"level": "T8", "escc_grade": "3"}]})
     section_api(p.surgeon, case.pk).patch("surgery", {"motor_deficit": True})
     section_api(p.surgeon, case.pk).submit("surgery")
-    meeting = Meeting.objects.create(
-        board=p.board,
-        title="Spine MDT weekly",
-        starts_at=timezone.now() + timedelta(hours=1),
-        duration_minutes=60,
-        capacity_minutes=60,
-        minutes_per_case=10,
-    )
-    for persona, role in ATTENDANCE:
-        meeting_services.attendance_record(meeting=meeting, user=getattr(p, persona), role=role, present=True)
+    meeting = quorum_meeting(p, starts_at=timezone.now() + timedelta(hours=1))
     decided = _schedule(make_case())
     decision = meeting_services.decision_save(
         case=decided,
@@ -354,16 +338,7 @@ def test_html_in_free_text_is_escaped_on_every_page_and_plain_text_in_the_pdf(
     }, format="json")  # fmt: skip
     assert created.status_code == 201, created.content
     case = _schedule(Case.objects.get(pk=created.json()["id"]))
-    meeting = Meeting.objects.create(
-        board=personas.board,
-        title=f"Weekly {SCRIPT}",
-        starts_at=timezone.now(),
-        duration_minutes=60,
-        capacity_minutes=60,
-        minutes_per_case=10,
-    )
-    for persona, role in ATTENDANCE:
-        meeting_services.attendance_record(meeting=meeting, user=getattr(personas, persona), role=role, present=True)
+    meeting = quorum_meeting(personas, title=f"Weekly {SCRIPT}")
     AgendaItem.objects.create(meeting=meeting, case=case, order=1, allotted_minutes=10, placed_at=timezone.now())
     decision = meeting_services.decision_save(
         case=case,

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import SECTION_MODELS, Case, OncologySection, PainSection, Patient, RadiologySection, SurgerySection
-from tests.conftest import VerifiedClient
+from tests.conftest import VerifiedClient, enter_sins_lesion
 
 pytestmark = pytest.mark.django_db
 
@@ -372,24 +372,7 @@ def test_case_page_shows_summary_readiness_sections_and_scores(personas, make_ca
 
 def test_case_page_shows_a_complete_score_with_its_items(personas, make_case, section_api):
     case = make_case()
-    section_api(personas.radiologist, case.pk).patch(
-        "radiology",
-        {
-            "lesions": [
-                {
-                    "level": "L3",
-                    "bone_lesion": "mixed",
-                    "alignment": "normal",
-                    "collapse": "none_over_50_involved",
-                    "posterolateral": "unilateral",
-                    "escc_grade": "0",
-                }
-            ]
-        },
-    )
-    section_api(personas.pain, case.pk).patch(
-        "pain", {"lesions": [{"level": "L3", "sins_pain": "occasional_non_mechanical"}]}
-    )
+    enter_sins_lesion(section_api, personas, case.pk)
     page = markup(browser(personas.chair).get(f"/cases/{case.pk}/"))
     sins = page[page.index("Spinal Instability Neoplastic Score (SINS)") :]
     assert sins.split("</tr>")[0].count("<td") >= 3

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import Case, Patient
+from tests.conftest import enter_sins_lesion
 
 pytestmark = pytest.mark.django_db
 
@@ -408,24 +409,7 @@ def test_invalid_transition_is_refused_with_409(personas, make_case):
 def test_scores_recomputed_on_change_and_marked_current(personas, make_case, section_api, client_for):
     case = make_case()
     reader = client_for(personas.chair)
-    section_api(personas.radiologist, case.pk).patch(
-        "radiology",
-        {
-            "lesions": [
-                {
-                    "level": "L3",
-                    "bone_lesion": "mixed",
-                    "alignment": "normal",
-                    "collapse": "none_over_50_involved",
-                    "posterolateral": "unilateral",
-                    "escc_grade": "0",
-                }
-            ]
-        },
-    )
-    section_api(personas.pain, case.pk).patch(
-        "pain", {"lesions": [{"level": "L3", "sins_pain": "occasional_non_mechanical"}]}
-    )
+    enter_sins_lesion(section_api, personas, case.pk)
     scores = {s["system"]: s for s in reader.get(f"/api/v1/cases/{case.pk}/scores/").json()}
     assert list(scores) == [
         "sins",

@@ -15,7 +15,8 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 from cases.models import Case
-from meetings.models import DecisionRecord, Meeting
+from meetings.models import DecisionRecord
+from tests.conftest import QUORUM_ATTENDANCE, board_meeting
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -97,23 +98,11 @@ def _worked_case(personas, make_case, section_api):
 
 def _finalise(client_for, personas, case, capture) -> int:
     """Quorum, draft and signature through the API; the record renders on commit (tasks in-process)."""
-    meeting = Meeting.objects.create(
-        board=personas.board,
-        title="Spine MDT weekly",
-        starts_at=timezone.now(),
-        duration_minutes=60,
-        capacity_minutes=60,
-        minutes_per_case=10,
-    )
+    meeting = board_meeting(personas)
     Case.objects.filter(pk=case.pk).update(status="scheduled")
     coordinator = client_for(personas.coordinator)
-    for user, role in (
-        (personas.chair, "chair"),
-        (personas.oncologist, "oncologist"),
-        (personas.surgeon, "surgeon"),
-        (personas.radiologist, "radiologist"),
-        (personas.pain, "pain_specialist"),
-    ):
+    for persona, role in QUORUM_ATTENDANCE:
+        user = getattr(personas, persona)
         assert (
             coordinator.post(
                 f"/api/v1/meetings/{meeting.pk}/attendance/", {"user": user.pk, "role": role}, format="json"

@@ -12,6 +12,7 @@ from accounts.reauth import SIGNATURE_PASSWORD_MISMATCH
 from cases.models import Case
 from meetings.calendar import meeting_ics
 from meetings.models import Decision, Meeting
+from tests.conftest import board_meeting
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -25,14 +26,7 @@ PLAN = {
 
 @pytest.fixture
 def meeting(personas):
-    return Meeting.objects.create(
-        board=personas.board,
-        title="Spine MDT weekly",
-        starts_at=timezone.now() + timedelta(hours=1),
-        duration_minutes=60,
-        capacity_minutes=60,
-        minutes_per_case=10,
-    )
+    return board_meeting(personas, starts_at=timezone.now() + timedelta(hours=1))
 
 
 def _etag(decision_id: int) -> str:
@@ -285,14 +279,7 @@ def test_the_chair_signs_the_next_day_after_the_close_sweep(
         agenda_place(case=Case.objects.get(pk=case.pk), meeting=meeting, by=personas.coordinator)
     attend(client_for, personas, meeting)
     draft = _decide(client_for, personas, meeting, decided)
-    next_week = Meeting.objects.create(
-        board=personas.board,
-        title="Spine MDT weekly",
-        starts_at=timezone.now() + timedelta(days=7),
-        duration_minutes=60,
-        capacity_minutes=60,
-        minutes_per_case=10,
-    )
+    next_week = board_meeting(personas, starts_at=timezone.now() + timedelta(days=7))
     Meeting.objects.filter(pk=meeting.pk).update(starts_at=timezone.now() - timedelta(days=1))
 
     with django_capture_on_commit_callbacks(execute=True):

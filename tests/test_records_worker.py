@@ -16,21 +16,14 @@ from pypdf import PdfReader
 
 from cases.services import case_create, case_transition
 from meetings import services
-from meetings.models import DecisionRecord, Meeting
+from meetings.models import DecisionRecord
 from meetings.records import REDRIVE_AFTER, record_verify
 from meetings.tasks_records import redrive_pending_records, render_decision_record
+from tests.conftest import quorum_meeting
 from tests.factories import TEST_PASSWORD
 from tumourboard.celery import app as celery_app
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-ATTENDANCE = (
-    ("chair", "chair"),
-    ("oncologist", "oncologist"),
-    ("surgeon", "surgeon"),
-    ("radiologist", "radiologist"),
-    ("pain", "pain_specialist"),
-)
 
 
 @pytest.fixture
@@ -67,16 +60,7 @@ def _pending_record(personas, mrn: str, *, dispatch: bool) -> DecisionRecord:  #
     )
     for target in ("in_workup", "ready", "scheduled"):
         case_transition(case=case, target=target, reason="test set-up")
-    meeting = Meeting.objects.create(
-        board=personas.board,
-        title="Spine MDT",
-        starts_at=timezone.now(),
-        duration_minutes=60,
-        capacity_minutes=60,
-        minutes_per_case=10,
-    )
-    for persona, role in ATTENDANCE:
-        services.attendance_record(meeting=meeting, user=getattr(personas, persona), role=role, present=True)
+    meeting = quorum_meeting(personas, title="Spine MDT")
     decision = services.decision_save(
         case=case,
         meeting=meeting,

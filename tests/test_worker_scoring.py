@@ -9,6 +9,7 @@ import pytest
 
 from scoring.models import ScoreRun
 from scoring.tasks import redrive_stale_scores
+from tests.conftest import enter_sins_lesion
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -33,25 +34,7 @@ def test_section_submit_is_scored_by_the_live_worker(celery_worker, personas, se
         referral_reason="Back pain",
         referred_primary="prostate",
     )
-    rad = section_api(personas.radiologist, case.pk)
-    rad.patch(
-        "radiology",
-        {
-            "lesions": [
-                {
-                    "level": "L1",
-                    "bone_lesion": "mixed",
-                    "alignment": "normal",
-                    "collapse": "none_over_50_involved",
-                    "posterolateral": "unilateral",
-                    "escc_grade": "1b",
-                }
-            ]
-        },
-    )
-    section_api(personas.pain, case.pk).patch(
-        "pain", {"lesions": [{"level": "L1", "sins_pain": "occasional_non_mechanical"}]}
-    )
+    rad = enter_sins_lesion(section_api, personas, case.pk, level="L1", escc_grade="1b")
     assert rad.submit("radiology").status_code == 200
     scores = {s["system"]: s for s in _wait_for_current_scores(client_for(personas.chair), case.pk)}
     assert (scores["sins"]["score"], scores["sins"]["category"]) == (7, "potentially_unstable")

@@ -45,13 +45,6 @@ api_client = suite.api_client
 urlpatterns = [path("api/v1/", include("meetings.api.v1.records_urls"))]
 api_urls = pytest.mark.urls(__name__)
 
-ATTENDANCE = (
-    ("chair", "chair"),
-    ("oncologist", "oncologist"),
-    ("surgeon", "surgeon"),
-    ("radiologist", "radiologist"),
-    ("pain", "pain_specialist"),
-)
 PDFAID = "http://www.aiim.org/pdfa/ns/id/"
 PLAN = {
     "radiation": {"modality": "srs", "dose_gy": 24.0, "fractions": 2, "timing": "within 2 weeks"},
@@ -89,17 +82,7 @@ class Board:
         return case
 
     def meeting(self) -> Meeting:
-        meeting = Meeting.objects.create(
-            board=self.p.board,
-            title="Spine MDT weekly",
-            starts_at=timezone.now(),
-            duration_minutes=60,
-            capacity_minutes=60,
-            minutes_per_case=10,
-        )
-        for persona, role in ATTENDANCE:
-            services.attendance_record(meeting=meeting, user=getattr(self.p, persona), role=role, present=True)
-        return meeting
+        return suite.quorum_meeting(self.p)
 
     def finalise(
         self, case: Any = None, *, rationale: str = "SRS alone: stable spine, low-grade ESCC.", render: bool = True
@@ -214,7 +197,7 @@ def test_record_shows_the_whole_decision_on_numbered_identified_pages(board, per
         records.snapshot_digest(record.snapshot),
     ):
         assert needle in text, needle
-    for persona, _ in ATTENDANCE:
+    for persona, _ in suite.QUORUM_ATTENDANCE:
         assert getattr(personas, persona).display_name in text
     for persona in ("radiologist", "oncologist", "surgeon", "pain"):
         assert f"Submitted by {getattr(personas, persona).display_name}" in text
