@@ -64,11 +64,11 @@ def record_snapshots(
     pk = f"t.{qn(opts.pk.column)}"
     items = list(reasons.items())
     size = snapshot_batch_size()
+    pk_type = opts.pk.db_type(connection)  # bigint for BigAutoField (identity is a suffix)
     with connection.cursor() as cursor:
         for start in range(0, len(items), size):
             batch = items[start : start + size]
             if connection.vendor == "postgresql":
-                pk_type = opts.pk.db_type(connection)  # bigint for BigAutoField (identity is a suffix)
                 rows = f"JOIN unnest(%s::{pk_type}[], %s::text[]) AS r(pk, reason) ON {pk} = r.pk"
                 params = [*fixed, [key for key, _ in batch], [reason for _, reason in batch]]
             else:

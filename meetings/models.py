@@ -7,12 +7,14 @@ Times are stored aware (UTC in the database) with the meeting's IANA time zone b
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import ClassVar
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Board
@@ -106,6 +108,10 @@ class Meeting(models.Model):
     @property
     def etag(self) -> str:
         return f'"meeting-{self.pk}-v{self.version}"'
+
+    def is_upcoming(self, now: datetime | None = None) -> bool:
+        """Planned and not started yet: cases can still be placed on it, and it can be cancelled."""
+        return self.status == self.Status.PLANNED and self.starts_at > (now or timezone.now())
 
 
 class AgendaItem(models.Model):

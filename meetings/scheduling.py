@@ -302,7 +302,7 @@ def agenda_place(*, case: Case, meeting: Meeting, by: User, order: int | None = 
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.board_id != meeting.board_id:
         raise ValidationError({"case": "The case belongs to another board than the meeting."})
-    if meeting.status != Meeting.Status.PLANNED or meeting.starts_at <= timezone.now():
+    if not meeting.is_upcoming():
         raise ValidationError({"meeting": "Cases can only be placed on planned meetings that have not started."})
     elsewhere = AgendaItem.objects.filter(case=case, state=AgendaItem.State.PLANNED).select_related("meeting").first()
     if elsewhere is not None:

@@ -53,7 +53,7 @@ def _mark_started(meeting: Meeting, *, by: User | None, what: str, now: datetime
     started.status = Meeting.Status.IN_PROGRESS
     stamp(started, f"started: {what} recorded", by)
     started.save(update_fields=["status", "updated_at"])
-    meeting.status = started.status
+    meeting.status = started.status  # the caller's copy too: its next attendance row needs no lock
 
 
 @transaction.atomic

@@ -190,7 +190,7 @@ def _render_meeting(
         "editable": meeting.status in scheduling.EDITABLE_MEETING_STATUSES,
         "has_live": bool(live),
         "cancel_form": (cancel_form or CancelMeetingForm(initial={"version": meeting.version}))
-        if can_run and meeting.status == Meeting.Status.PLANNED and meeting.starts_at > timezone.now()
+        if can_run and meeting.is_upcoming()
         else None,
     }
     return render(request, "meetings/meeting_detail.html", context, status=status)
